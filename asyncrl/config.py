@@ -1,0 +1,230 @@
+"""Typed configuration schemas, registered in Hydra's ConfigStore.
+
+Every YAML file under ``conf/`` starts from one of these dataclasses (its
+defaults list names the schema), so OmegaConf rejects unknown keys and wrong
+types while composing. Value ranges that a type cannot express are checked by
+:func:`validate`, which runs in the main process before any worker starts and
+raises :class:`ConfigError` with one line naming the key.
+
+Units: every step count here (``total_steps``, ``target_interval``,
+``eps_anneal``) counts *agent steps* summed over all workers. One agent step is
+``action_repeat`` frames (4 on Atari, 1 elsewhere).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING, DictConfig, OmegaConf
+
+
+class ConfigError(ValueError):
+    """A config value is out of range; the message names the key."""
+
+
+# --------------------------------------------------------------------------- algorithms
+
+
+@dataclass
+class A3CConfig:
+    """Asynchronous advantage actor-critic (paper Algorithm S3)."""
+
+    name: str = "a3c"
+    gamma: float = 0.99
+    t_max: int = 5
+    entropy_beta: float = 0.01
+    value_loss_coef: float = 0.5
+
+
+@dataclass
+class ValueConfig:
+    """Fields shared by the three value-based methods."""
+
+    name: str = MISSING
+    gamma: float = 0.99
+    # Global agent steps between target syncs (paper: 40,000 frames = 10,000 steps).
+    target_interval: int = 10_000
+    loss: str = "squared"  # squared (paper) | huber
+    # Global agent steps over which epsilon goes from 1 to a worker's final value
+    # (paper: 4 million frames = 1 million agent steps).
+    eps_anneal: int = 1_000_000
+    eps_finals: list[float] = field(default_factory=lambda: [0.1, 0.01, 0.5])
+    eps_probs: list[float] = field(default_factory=lambda: [0.4, 0.3, 0.3])
+
+
+@dataclass
+class OneStepConfig(ValueConfig):
+    """One-step Q-learning (paper Algorithm 1) and one-step Sarsa."""
+
+    name: str = "one_step_q"
+    update_interval: int = 5
+
+
+@dataclass
+class NStepQConfig(ValueConfig):
+    """n-step Q-learning (paper Algorithm S2)."""
+
+    name: str = "nstep_q"
+    t_max: int = 5
+
+
+ALGOS = ("a3c", "one_step_q", "one_step_sarsa", "nstep_q")
+
+# --------------------------------------------------------------------------- environments
+
+
+@dataclass
+class EnvConfig:
+    """A gymnasium environment with a vector observation."""
+
+    name: str = "gym"
+    kind: str = "gym"
+    id: str = MISSING
+    max_episode_steps: int | None = None
+    # A run counts as solved when the mean return of the last ``solved_window``
+    # training episodes reaches ``solved_return`` (null: never).
+    solved_return: float | None = None
+    solved_window: int = 20
+
+
+# --------------------------------------------------------------------------- the rest
+
+
+@dataclass
+class OptimConfig:
+    """A shared optimizer (paper section 4 and supplementary section 7).
+
+    ``name`` is ``rmsprop`` or ``sgd_momentum``; ``alpha`` is RMSProp's decay or
+    the momentum coefficient; ``shared_stats`` puts the statistics in shared
+    memory for all workers instead of one copy per worker.
+    """
+
+    name: str = "rmsprop"
+    lr: float = 7e-4
+    alpha: float = 0.99
+    eps: float = 0.1
+    shared_stats: bool = True
+    anneal_lr: bool = True
+    grad_clip: float | None = 40.0
+
+
+@dataclass
+class RuntimeConfig:
+    """How actor-learners run: ``processes`` (default) or ``threads``."""
+
+    kind: str = "processes"
+    # Seconds between the aggregated training records each worker sends.
+    report_interval_s: float = 2.0
+    # Seconds the main process waits for workers to stop before killing them.
+    join_timeout_s: float = 10.0
+
+
+@dataclass
+class ModelConfig:
+    """The network body for vector observations; heads depend on the algorithm."""
+
+    hidden: list[int] = field(default_factory=lambda: [64, 64])
+    activation: str = "tanh"  # tanh | relu
+
+
+@dataclass
+class EvalConfig:
+    """Greedy evaluation run by the main process at the end of training."""
+
+    episodes: int = 10
+    max_episode_steps: int = 10_000
+
+
+@dataclass
+class Config:
+    """The whole run. Group nodes are typed by the schema each option names."""
+
+    algo: Any = MISSING
+    env: Any = MISSING
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    workers: int = 2
+    seed: int = 0
+    total_steps: int = 300_000
+    stop_when_solved: bool = True
+    progress: str = "auto"  # auto | bar | log | off
+
+
+def register_configs() -> None:
+    """Put the schemas in Hydra's ConfigStore (YAML files extend them by name)."""
+    cs = ConfigStore.instance()
+    cs.store(name="config_schema", node=Config)
+    cs.store(group="algo", name="a3c_schema", node=A3CConfig)
+    cs.store(group="algo", name="one_step_schema", node=OneStepConfig)
+    cs.store(group="algo", name="nstep_q_schema", node=NStepQConfig)
+    cs.store(group="env", name="gym_schema", node=EnvConfig)
+    cs.store(group="optim", name="optim_schema", node=OptimConfig)
+    cs.store(group="runtime", name="runtime_schema", node=RuntimeConfig)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _require(ok: bool, key: str, message: str, value: Any) -> None:
+    if not ok:
+        raise ConfigError(f"{key}={value!r}: {message}")
+
+
+def _check_algo(algo: DictConfig) -> None:
+    _require(algo.name in ALGOS, "algo.name", f"must be one of {', '.join(ALGOS)}", algo.name)
+    _require(0.0 < algo.gamma <= 1.0, "algo.gamma", "must be in (0, 1]", algo.gamma)
+    for key in ("t_max", "update_interval", "target_interval", "eps_anneal"):
+        if key in algo:
+            _require(algo[key] >= 1, f"algo.{key}", "must be >= 1", algo[key])
+    if "entropy_beta" in algo:
+        _require(algo.entropy_beta >= 0, "algo.entropy_beta", "must be >= 0", algo.entropy_beta)
+        _require(algo.value_loss_coef > 0, "algo.value_loss_coef", "must be > 0", algo.value_loss_coef)
+    if "loss" in algo:
+        _require(algo.loss in ("squared", "huber"), "algo.loss", "must be squared or huber", algo.loss)
+    if "eps_finals" in algo:
+        finals, probs = list(algo.eps_finals), list(algo.eps_probs)
+        _require(len(finals) == len(probs) > 0, "algo.eps_probs",
+                 "needs one probability per entry of algo.eps_finals", probs)
+        _require(all(0.0 <= e <= 1.0 for e in finals), "algo.eps_finals", "must lie in [0, 1]", finals)
+        _require(all(p >= 0 for p in probs) and math.isclose(sum(probs), 1.0, abs_tol=1e-6),
+                 "algo.eps_probs", "must be >= 0 and sum to 1", probs)
+
+
+def _check_optim(optim: DictConfig) -> None:
+    names = ("rmsprop", "sgd_momentum")
+    _require(optim.name in names, "optim.name", f"must be one of {', '.join(names)}", optim.name)
+    _require(optim.lr > 0, "optim.lr", "must be > 0", optim.lr)
+    _require(0.0 <= optim.alpha < 1.0, "optim.alpha", "must be in [0, 1)", optim.alpha)
+    _require(optim.eps > 0, "optim.eps", "must be > 0", optim.eps)
+    if optim.grad_clip is not None:
+        _require(optim.grad_clip > 0, "optim.grad_clip", "must be > 0 or null", optim.grad_clip)
+
+
+def validate(cfg: DictConfig) -> None:
+    """Check value ranges the schema types cannot express; raise ConfigError."""
+    _require(cfg.workers >= 1, "workers", "must be >= 1", cfg.workers)
+    _require(cfg.total_steps >= 1, "total_steps", "must be >= 1", cfg.total_steps)
+    _require(cfg.progress in ("auto", "bar", "log", "off"), "progress",
+             "must be one of auto, bar, log, off", cfg.progress)
+    _check_algo(cfg.algo)
+    _check_optim(cfg.optim)
+    kinds = ("processes", "threads")
+    _require(cfg.runtime.kind in kinds, "runtime.kind", "must be processes or threads", cfg.runtime.kind)
+    _require(cfg.runtime.report_interval_s > 0, "runtime.report_interval_s", "must be > 0",
+             cfg.runtime.report_interval_s)
+    _require(cfg.eval.episodes >= 0, "eval.episodes", "must be >= 0", cfg.eval.episodes)
+    _require(len(cfg.model.hidden) >= 1 and all(h >= 1 for h in cfg.model.hidden),
+             "model.hidden", "must be a non-empty list of positive sizes", list(cfg.model.hidden))
+    _require(cfg.model.activation in ("tanh", "relu"), "model.activation", "must be tanh or relu",
+             cfg.model.activation)
+    _require(cfg.env.solved_window >= 1, "env.solved_window", "must be >= 1", cfg.env.solved_window)
+
+
+def to_plain(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config as plain Python containers (picklable, JSON-able)."""
+    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]

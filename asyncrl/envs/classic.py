@@ -1,0 +1,44 @@
+"""Gymnasium environments with vector observations (CartPole, Acrobot, ...)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from asyncrl.config import ConfigError
+
+
+def make_env(env_cfg: Any, render_mode: str | None = None) -> gym.Env:
+    """Build one environment; each worker calls this for its own copy."""
+    kwargs: dict[str, Any] = {}
+    if env_cfg.max_episode_steps is not None:
+        kwargs["max_episode_steps"] = env_cfg.max_episode_steps
+    env = gym.make(env_cfg.id, render_mode=render_mode, **kwargs)
+    if env.observation_space.dtype != np.float32:
+        env = gym.wrappers.TransformObservation(
+            env, lambda o: np.asarray(o, dtype=np.float32),
+            gym.spaces.Box(-np.inf, np.inf, env.observation_space.shape, np.float32))
+    return env
+
+
+def check_env_config(env_cfg: Any) -> tuple[gym.Space, gym.Space]:
+    """Check the env exists and has a vector observation; return its spaces."""
+    # "module:EnvId" ids register their env on import, as gymnasium.make does.
+    module, _, name = env_cfg.id.rpartition(":")
+    try:
+        if module:
+            importlib.import_module(module)
+        gym.spec(name)
+    except (gym.error.Error, ModuleNotFoundError):
+        raise ConfigError(f"env.id={env_cfg.id!r}: not a registered gymnasium environment id") from None
+    env = make_env(env_cfg)
+    try:
+        obs_space, action_space = env.observation_space, env.action_space
+    finally:
+        env.close()
+    if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
+        raise ConfigError(f"env.id={env_cfg.id!r}: needs a vector (1-D Box) observation, got {obs_space}")
+    return obs_space, action_space

@@ -1,0 +1,89 @@
+"""The learner contract: how to act and what the loss is, nothing else.
+
+A learner never touches shared memory, optimizers or processes; the runtime
+(``asyncrl.runtime.worker``) owns all of that and is written once for every
+learner.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from torch import Tensor, nn
+
+from asyncrl.config import ConfigError
+
+
+@dataclass
+class Segment:
+    """Up to t_max consecutive transitions of one worker, in one episode.
+
+    A segment ends at t_max steps or at the end of the episode, so only its
+    last transition can be terminal or truncated.
+    """
+
+    obs: Tensor  # [T + 1, *obs_shape]; obs[T] is the state after the last transition
+    actions: Tensor  # [T] int64
+    rewards: Tensor  # [T] float32, as the learner should see them (clipped on Atari)
+    terminated: Tensor  # [T] bool: a true terminal, which stops bootstrapping
+    truncated: bool  # the episode hit its time limit after the last transition
+    next_action: int | None = None  # the action chosen in obs[T] (Sarsa), if any
+
+    def __len__(self) -> int:
+        return int(self.actions.shape[0])
+
+
+Metrics = dict[str, float]
+
+
+class Learner(ABC):
+    """One actor-learner's policy and loss, over a worker-local network copy.
+
+    Subclasses set ``head`` (which network output they need), and
+    ``uses_target_net`` / ``needs_next_action`` so the runtime knows whether
+    to keep a shared target network and whether to choose the action in the
+    segment's last state before the update (Sarsa).
+    """
+
+    name: ClassVar[str]
+    head: ClassVar[str]
+    uses_target_net: ClassVar[bool] = False
+    needs_next_action: ClassVar[bool] = False
+
+    def __init__(self, model: nn.Module, cfg: Any, num_actions: int, rng: np.random.Generator) -> None:
+        self.model = model
+        self.cfg = cfg
+        self.num_actions = num_actions
+        self.rng = rng
+
+    @classmethod
+    def check_action_space(cls, space: gym.Space) -> None:
+        """Reject action spaces this learner cannot act in (one clear line)."""
+        if not isinstance(space, gym.spaces.Discrete):
+            raise ConfigError(f"algo={cls.name}: needs a discrete action space, the env has {space}")
+
+    @property
+    @abstractmethod
+    def segment_length(self) -> int:
+        """Transitions per update (t_max, or I_update for the one-step methods)."""
+
+    @abstractmethod
+    def act(self, obs: Tensor, global_step: int) -> int:
+        """Choose an action for one observation; called under torch.no_grad."""
+
+    @abstractmethod
+    def loss(self, segment: Segment, target_net: nn.Module | None) -> tuple[Tensor, Metrics]:
+        """The scalar loss whose gradient is this segment's update, and metrics."""
+
+    def worker_info(self) -> dict[str, float]:
+        """Per-worker constants worth logging once (e.g. the final epsilon)."""
+        return {}
+
+    def exploration(self, global_step: int) -> dict[str, float]:
+        """Exploration parameters at ``global_step``, for the training records."""
+        return {}
+

@@ -1,0 +1,1 @@
+"""The asynchronous (Hogwild) runtime: shared state, the worker loop, the runner."""

@@ -1,0 +1,171 @@
+"""Start, monitor and stop the workers (processes or threads).
+
+The main process only drains the record queue: it hands every record to a
+sink (files, progress), watches the workers, and stops them all on the step
+budget, a solved task, Ctrl-C/SIGTERM, or the first worker error.
+"""
+
+from __future__ import annotations
+
+import queue as queue_lib
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from asyncrl.runtime.shared import CTX, SharedState
+from asyncrl.runtime.worker import WorkerSpec, worker_main
+
+Record = dict[str, Any]
+
+
+class WorkerError(RuntimeError):
+    """A worker failed; the message holds its id and its traceback."""
+
+
+@dataclass
+class RunResult:
+    """How the workers' part of a run ended."""
+
+    status: str  # finished | solved | interrupted | failed
+    error: str | None = None
+
+
+def worker_seeds(seed: int, workers: int) -> list[int]:
+    """Independent per-worker seeds derived from the run seed."""
+    children = np.random.SeedSequence(seed).spawn(workers)
+    return [int(child.generate_state(1)[0]) for child in children]
+
+
+class _StopOnSignal:
+    """Turn SIGTERM into KeyboardInterrupt while workers run (main thread only)."""
+
+    def __enter__(self) -> None:
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._raise)
+
+    @staticmethod
+    def _raise(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
+class Runner:
+    """Runs ``workers`` actor-learners on ``shared`` and feeds records to ``sink``.
+
+    ``sink`` returns True when the run should stop early (e.g. solved).
+    """
+
+    def __init__(self, config: dict[str, Any], shared: SharedState, sink: Callable[[Record], bool],
+                 start_time: float) -> None:
+        self.config, self.shared, self.sink = config, shared, sink
+        self.kind = config["runtime"]["kind"]
+        self.join_timeout = float(config["runtime"]["join_timeout_s"])
+        self.queue = CTX.Queue()
+        seeds = worker_seeds(config["seed"], config["workers"])
+        in_process = self.kind == "processes"
+        self.specs = [WorkerSpec(k, seeds[k], config, start_time, in_process) for k in range(config["workers"])]
+        self.workers: list[Any] = []
+        self.done: set[int] = set()
+
+    def _start(self) -> None:
+        if self.kind == "threads":
+            torch.set_num_threads(1)
+        for spec in self.specs:
+            args = (spec, self.shared, self.queue)
+            if self.kind == "processes":
+                worker = CTX.Process(target=worker_main, args=args, name=f"asyncrl-worker-{spec.worker_id}",
+                                     daemon=True)
+            else:
+                worker = threading.Thread(target=worker_main, args=args, name=f"asyncrl-worker-{spec.worker_id}",
+                                          daemon=True)
+            worker.start()
+            self.workers.append(worker)
+
+    def _dead_worker(self) -> str | None:
+        """A worker process that exited without saying so (killed, crashed)."""
+        for spec, worker in zip(self.specs, self.workers, strict=False):
+            code = getattr(worker, "exitcode", None)
+            if code not in (None, 0) and spec.worker_id not in self.done:
+                return f"worker {spec.worker_id} died with exit code {code} (killed by a signal if negative)"
+        return None
+
+    def _handle(self, record: Record) -> str | None:
+        """Pass one record on; return a stop reason, if any."""
+        kind = record["type"]
+        if kind == "error":
+            return f"worker {record['worker']} failed:\n{record['traceback']}"
+        if kind == "done":
+            self.done.add(record["worker"])
+            return None
+        if self.sink(record):
+            self.shared.stop.set()
+        return None
+
+    def run(self) -> RunResult:
+        """Run until the budget is spent; never leaves a worker behind."""
+        result = RunResult("finished")
+        with _StopOnSignal():
+            try:
+                self._start()
+                while len(self.done) < len(self.workers):
+                    try:
+                        error = self._handle(self.queue.get(timeout=0.2))
+                    except queue_lib.Empty:
+                        error = self._dead_worker()
+                    if error is not None:
+                        result = RunResult("failed", error)
+                        break
+            except KeyboardInterrupt:
+                result = RunResult("interrupted")
+            finally:
+                self.shared.stop.set()
+                late_error = self._shutdown()
+        if result.status == "finished" and late_error is not None:
+            result = RunResult("failed", late_error)
+        return result
+
+    def _shutdown(self) -> str | None:
+        """Stop and join every worker, draining records meanwhile; kill stragglers."""
+        deadline = time.monotonic() + self.join_timeout
+        error = None
+        while len(self.done) < len(self.workers) and time.monotonic() < deadline:
+            if not any(worker.is_alive() for worker in self.workers):
+                break
+            try:
+                record = self.queue.get(timeout=0.1)
+            except queue_lib.Empty:
+                continue
+            except KeyboardInterrupt:
+                break  # a second Ctrl-C: stop waiting
+            error = self._handle(record) or error
+        self._drain()
+        for worker in self.workers:
+            if isinstance(worker, threading.Thread):
+                worker.join(timeout=max(0.0, deadline - time.monotonic()))
+            else:
+                worker.join(timeout=max(0.1, deadline - time.monotonic()))
+                if worker.is_alive():
+                    worker.kill()
+                    worker.join(timeout=5)
+        self.queue.close()
+        return error
+
+    def _drain(self) -> None:
+        """Pass on the records still queued (final episodes of each worker)."""
+        while True:
+            try:
+                record = self.queue.get_nowait()
+            except (queue_lib.Empty, OSError, ValueError):
+                return
+            if record["type"] not in ("error", "done"):
+                self.sink(record)

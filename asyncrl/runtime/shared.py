@@ -1,0 +1,74 @@
+"""What all actor-learners share: parameters, target network, counters, stop flag.
+
+Everything here is created by the main process before any worker starts.
+Parameters and optimizer statistics live in shared memory; the global step
+is a shared 64-bit counter behind its own lock (only the counter is locked,
+never the parameter update).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as std_mp
+from dataclasses import dataclass, field
+
+import torch
+import torch.multiprocessing as mp
+from torch import nn
+
+# Spawn is the safe start method once torch/OpenMP is initialised (fork can hang).
+CTX = mp.get_context("spawn")
+
+
+def copy_parameters(dst: list[torch.Tensor], src: list[torch.Tensor]) -> None:
+    """dst <- src, tensor by tensor, in place (no state_dict copies)."""
+    with torch.no_grad():
+        torch._foreach_copy_(dst, src)
+
+
+@dataclass
+class SharedState:
+    """Handles passed to every worker (picklable at spawn time)."""
+
+    model: nn.Module
+    target: nn.Module | None
+    optim_state: list[torch.Tensor] | None
+    target_interval: int | None
+    step_counter: std_mp.sharedctypes.Synchronized = field(default_factory=lambda: CTX.Value("q", 0))
+    target_syncs: std_mp.sharedctypes.Synchronized = field(default_factory=lambda: CTX.Value("q", 0))
+    stop: std_mp.synchronize.Event = field(default_factory=CTX.Event)
+
+    @property
+    def global_step(self) -> int:
+        """The number of agent steps taken by all workers so far."""
+        return int(self.step_counter.value)
+
+    def advance(self, steps: int) -> tuple[int, int]:
+        """Add ``steps`` to the global step atomically; return (before, after).
+
+        Also syncs the target network when this increment crosses a multiple
+        of ``target_interval``: each boundary is crossed by exactly one
+        increment, so exactly one worker syncs per boundary.
+        """
+        with self.step_counter.get_lock():
+            before = self.step_counter.value
+            after = before + steps
+            self.step_counter.value = after
+        if self.target is not None and self.target_interval:
+            crossed = after // self.target_interval - before // self.target_interval
+            if crossed > 0:
+                copy_parameters(list(self.target.parameters()), list(self.model.parameters()))
+                with self.target_syncs.get_lock():
+                    self.target_syncs.value += crossed
+        return before, after
+
+
+def share_model(model: nn.Module) -> nn.Module:
+    """Move a model's parameters to shared memory and freeze it for autograd.
+
+    Workers never backpropagate through the shared model; they compute
+    gradients on a local copy and hand them to the shared optimizer.
+    """
+    model.share_memory()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model

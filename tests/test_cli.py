@@ -1,0 +1,131 @@
+"""`python -m asyncrl` end to end: run directory contract, sweeps, bad input, faults."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from asyncrl.checkpoint import load_checkpoint
+from tests.conftest import ROOT, read_jsonl, run_cli
+
+EPISODE_KEYS = {"global_step", "frames", "wall_s", "worker", "episode_return", "episode_length"}
+SUMMARY_KEYS = {"algo", "env", "optim", "workers", "seed", "global_steps", "frames", "wall_s", "steps_per_s",
+                "final_eval_return", "best_eval_return", "status", "finished"}
+
+
+@pytest.mark.parametrize("runtime", ["processes", "threads"])
+def test_short_run_writes_the_contracted_files(run_dir: Path, runtime: str):
+    proc = run_cli(f"runtime={runtime}", "total_steps=3000", "eval.episodes=2", "stop_when_solved=false",
+                   f"hydra.run.dir={run_dir}")
+    assert proc.returncode == 0, proc.stderr
+    assert f"run directory: {run_dir}" in proc.stdout
+    records = read_jsonl(run_dir / "metrics.jsonl")
+    episodes = [r for r in records if r["type"] == "episode"]
+    assert episodes and all(EPISODE_KEYS <= r.keys() for r in episodes)
+    assert {r["worker"] for r in episodes} == {0, 1}
+    assert all(r["frames"] == r["global_step"] for r in episodes)  # CartPole: 1 frame per step
+    assert len([r for r in records if r["type"] == "worker"]) == 2
+
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert SUMMARY_KEYS <= summary.keys()
+    assert summary["status"] == "finished" and summary["finished"] is True
+    assert summary["workers"] == 2 and summary["algo"] == "a3c" and summary["runtime"] == runtime
+    # The budget stops every worker: at most one partial segment each beyond it.
+    assert 3000 <= summary["global_steps"] < 3000 + 2 * 5
+    assert summary["final_eval_return"] is not None
+
+    ckpt = load_checkpoint(run_dir / "checkpoint.pt")
+    assert ckpt["global_step"] == summary["global_steps"]
+    assert ckpt["config"]["algo"]["name"] == "a3c"
+    assert all(isinstance(t, torch.Tensor) for t in ckpt["optim_state"])
+    assert (run_dir / ".hydra" / "config.yaml").exists()
+
+
+def test_multirun_gives_one_directory_per_job(tmp_path: Path):
+    sweep = tmp_path / "sweep"
+    proc = run_cli("-m", "seed=0,1", "total_steps=1000", "eval.episodes=1", f"hydra.sweep.dir={sweep}")
+    assert proc.returncode == 0, proc.stderr
+    seeds = sorted(json.loads((d / "summary.json").read_text())["seed"] for d in sweep.iterdir() if d.is_dir())
+    assert seeds == [0, 1]
+
+
+BAD_INPUTS = [
+    ("algo=foo", "algo"),
+    ("workers=0", "workers"),
+    ("optim.lr=-1", "optim.lr"),
+    ("total_steps=0", "total_steps"),
+    ("algo.gamma=1.5", "algo.gamma"),
+    ("algo.t_max=0", "algo.t_max"),
+    ("workers=two", "workers"),
+    ("algo.no_such_key=1", "no_such_key"),
+    ("env=gym env.id=NoSuchEnv-v0", "env.id"),
+    ("runtime.kind=fibers", "runtime.kind"),
+]
+
+
+@pytest.mark.parametrize(("override", "key"), BAD_INPUTS)
+def test_bad_input_is_one_clear_line_and_starts_no_worker(run_dir: Path, override: str, key: str):
+    proc = run_cli(*override.split(), f"hydra.run.dir={run_dir}", timeout=60)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert key in proc.stderr
+    assert not (run_dir / "metrics.jsonl").exists()  # no worker ever started
+
+
+def test_worker_error_fails_fast_with_its_traceback(run_dir: Path):
+    start = time.monotonic()
+    proc = run_cli("env=gym", "env.id=tests.fault_envs:FaultyCartPole-v0", "total_steps=1000000",
+                   f"hydra.run.dir={run_dir}", timeout=120)
+    assert proc.returncode == 1
+    assert "injected fault in env.step" in proc.stderr
+    assert "worker" in proc.stderr and "Traceback" in proc.stderr  # the worker's own traceback
+    assert time.monotonic() - start < 100  # a hang would hit the timeout instead
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "failed" and "injected fault" in summary["error"]
+    assert (run_dir / "metrics.jsonl").exists()
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def test_sigint_stops_cleanly_and_writes_summary(run_dir: Path):
+    proc = subprocess.Popen([sys.executable, "-m", "asyncrl", "total_steps=100000000", "stop_when_solved=false",
+                             f"hydra.run.dir={run_dir}"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    metrics = run_dir / "metrics.jsonl"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not (metrics.exists() and metrics.stat().st_size > 2000):
+        time.sleep(0.2)
+    workers = _children(proc.pid)
+    assert workers, "workers should be running"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and summary["global_steps"] > 0
+    assert load_checkpoint(run_dir / "checkpoint.pt")["global_step"] == summary["global_steps"]
+    assert not _still_running(workers), "worker processes left behind"
+
+
+def _running(pid: int) -> bool:
+    """True while the process exists and is not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _still_running(pids: list[int], wait_s: float = 10.0) -> list[int]:
+    """The pids still running after up to ``wait_s`` (helpers exit just after the main process)."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline and any(_running(pid) for pid in pids):
+        time.sleep(0.1)
+    return [pid for pid in pids if _running(pid)]
