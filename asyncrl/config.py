@@ -90,6 +90,30 @@ class EnvConfig:
     solved_window: int = 20
 
 
+@dataclass
+class AtariEnvConfig:
+    """An Atari game through ale-py with the paper's preprocessing.
+
+    ``repeat_action_probability`` (sticky actions) is 0 as in the paper; ALE
+    v5 itself defaults to 0.25. Episodes are whole games (all lives), capped
+    at ALE's default of 108,000 frames.
+    """
+
+    name: str = "atari"
+    kind: str = "atari"
+    game: str = MISSING  # as ale-py names it: Breakout, Pong, BeamRider, ...
+    frame_skip: int = 4  # action repeat; frames = agent steps x frame_skip
+    frame_stack: int = 4
+    noop_max: int = 30
+    repeat_action_probability: float = 0.0
+    full_action_space: bool = False
+    clip_rewards: float | None = 1.0  # learning rewards clipped to [-c, c]; null: unclipped
+    life_loss_terminal: bool = True  # a lost life ends the training segment as terminal
+    max_episode_steps: int | None = None
+    solved_return: float | None = None
+    solved_window: int = 100
+
+
 # --------------------------------------------------------------------------- the rest
 
 
@@ -124,10 +148,13 @@ class RuntimeConfig:
 
 @dataclass
 class ModelConfig:
-    """The network body for vector observations; heads depend on the algorithm."""
+    """The network: an MLP body for vectors (the paper's CNN for Atari frames)."""
 
     hidden: list[int] = field(default_factory=lambda: [64, 64])
     activation: str = "tanh"  # tanh | relu
+    # A3C-LSTM: an LSTM of ``lstm_size`` cells after the last hidden layer.
+    lstm: bool = False
+    lstm_size: int = 256
 
 
 @dataclass
@@ -163,6 +190,7 @@ def register_configs() -> None:
     cs.store(group="algo", name="one_step_schema", node=OneStepConfig)
     cs.store(group="algo", name="nstep_q_schema", node=NStepQConfig)
     cs.store(group="env", name="gym_schema", node=EnvConfig)
+    cs.store(group="env", name="atari_schema", node=AtariEnvConfig)
     cs.store(group="optim", name="optim_schema", node=OptimConfig)
     cs.store(group="runtime", name="runtime_schema", node=RuntimeConfig)
 
@@ -223,6 +251,21 @@ def validate(cfg: DictConfig) -> None:
     _require(cfg.model.activation in ("tanh", "relu"), "model.activation", "must be tanh or relu",
              cfg.model.activation)
     _require(cfg.env.solved_window >= 1, "env.solved_window", "must be >= 1", cfg.env.solved_window)
+    _require(not cfg.model.lstm or cfg.algo.name == "a3c", "model.lstm",
+             "a recurrent model is supported by algo=a3c only", cfg.model.lstm)
+    _require(cfg.model.lstm_size >= 1, "model.lstm_size", "must be >= 1", cfg.model.lstm_size)
+    if cfg.env.kind == "atari":
+        _check_atari(cfg.env)
+
+
+def _check_atari(env: DictConfig) -> None:
+    for key in ("frame_skip", "frame_stack"):
+        _require(env[key] >= 1, f"env.{key}", "must be >= 1", env[key])
+    _require(env.noop_max >= 0, "env.noop_max", "must be >= 0", env.noop_max)
+    _require(0.0 <= env.repeat_action_probability <= 1.0, "env.repeat_action_probability",
+             "must be in [0, 1]", env.repeat_action_probability)
+    if env.clip_rewards is not None:
+        _require(env.clip_rewards > 0, "env.clip_rewards", "must be > 0 or null", env.clip_rewards)
 
 
 def to_plain(cfg: DictConfig) -> dict[str, Any]:

@@ -23,25 +23,44 @@ class EvalResult:
         return sum(self.returns) / len(self.returns) if self.returns else None
 
 
-def action_scores(model: nn.Module, obs: torch.Tensor) -> torch.Tensor:
-    """Policy logits (actor-critic) or Q-values (Q-network) for one observation."""
-    out = model(obs.unsqueeze(0))
-    return (out[0] if isinstance(out, tuple) else out)[0]
+class GreedyPolicy:
+    """The highest-scoring action: policy logits (actor-critic) or Q-values.
+
+    Carries the LSTM state of a recurrent model through an episode.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+        self.recurrent = getattr(model, "recurrent", False)
+        self.reset()
+
+    def reset(self) -> None:
+        """Start of an episode."""
+        self.state = self.model.initial_state() if self.recurrent else None
+
+    def __call__(self, obs: torch.Tensor) -> int:
+        if self.recurrent:
+            scores, _, self.state = self.model.step(obs.unsqueeze(0), self.state)
+        else:
+            out = self.model(obs.unsqueeze(0))
+            scores = out[0] if isinstance(out, tuple) else out
+        return int(scores[0].argmax())
 
 
 @torch.no_grad()
 def evaluate_greedy(model: nn.Module, env_cfg: Any, episodes: int, seed: int, max_steps: int) -> EvalResult:
-    """Play ``episodes`` episodes taking the highest-scoring action each step."""
+    """Play ``episodes`` whole episodes greedily; returns are the game's own score."""
     env = make_env(env_cfg)
+    policy = GreedyPolicy(model)
     result = EvalResult([], [])
     try:
         for episode in range(episodes):
             obs, _ = env.reset(seed=seed + episode)
+            policy.reset()
             total, steps, done = 0.0, 0, False
             while not done and steps < max_steps:
-                action = int(action_scores(model, torch.as_tensor(obs)).argmax())
-                obs, reward, terminated, truncated, _ = env.step(action)
-                total += float(reward)
+                obs, reward, terminated, truncated, info = env.step(policy(torch.as_tensor(obs)))
+                total += float(info.get("raw_reward", reward))
                 steps += 1
                 done = terminated or truncated
             result.returns.append(total)

@@ -18,7 +18,7 @@ from omegaconf import DictConfig
 
 from asyncrl.checkpoint import save_checkpoint
 from asyncrl.config import to_plain, validate
-from asyncrl.envs import check_env_config
+from asyncrl.envs import check_env_config, env_id
 from asyncrl.evaluate import evaluate_greedy
 from asyncrl.learners import LEARNERS
 from asyncrl.metrics import EpisodeStats, JsonlWriter, Progress, Record
@@ -93,7 +93,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
             "config": to_plain(cfg),
         })
     summary = {
-        "algo": cfg.algo.name, "env": cfg.env.id, "optim": cfg.optim.name,
+        "algo": cfg.algo.name, "env": env_id(cfg.env), "optim": cfg.optim.name,
         "shared_stats": cfg.optim.shared_stats, "runtime": cfg.runtime.kind,
         "workers": cfg.workers, "seed": cfg.seed,
         "global_steps": shared.global_step,

@@ -55,6 +55,29 @@ def test_multirun_gives_one_directory_per_job(tmp_path: Path):
     assert seeds == [0, 1]
 
 
+def test_multirun_of_all_four_algorithms(tmp_path: Path):
+    sweep = tmp_path / "sweep"
+    proc = run_cli("-m", "algo=one_step_q,one_step_sarsa,nstep_q,a3c", "env=cartpole", "total_steps=2500",
+                   "eval.episodes=1", f"hydra.sweep.dir={sweep}", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    runs = {}
+    for d in sweep.iterdir():
+        if d.is_dir():
+            runs[json.loads((d / "summary.json").read_text())["algo"]] = d
+    assert sorted(runs) == ["a3c", "nstep_q", "one_step_q", "one_step_sarsa"]
+    for algo, d in runs.items():
+        summary = json.loads((d / "summary.json").read_text())
+        assert summary["status"] == "finished" and summary["global_steps"] >= 2500
+        workers = [r for r in read_jsonl(d / "metrics.jsonl") if r["type"] == "worker"]
+        if algo == "a3c":
+            assert summary["target_syncs"] is None
+            continue
+        # conf/tuned/<algo>_cartpole.yaml: target every 1,000 steps, finals from {0.01, 0.02, 0.05}
+        assert summary["target_syncs"] == summary["global_steps"] // 1000
+        assert {w["final_epsilon"] for w in workers} <= {0.01, 0.02, 0.05}
+        assert len(workers) == 2
+
+
 BAD_INPUTS = [
     ("algo=foo", "algo"),
     ("workers=0", "workers"),
@@ -66,6 +89,9 @@ BAD_INPUTS = [
     ("algo.no_such_key=1", "no_such_key"),
     ("env=gym env.id=NoSuchEnv-v0", "env.id"),
     ("runtime.kind=fibers", "runtime.kind"),
+    ("algo=nstep_q algo.eps_probs=[0.5,0.6,0.3]", "algo.eps_probs"),
+    ("algo=nstep_q env=gym env.id=Pendulum-v1", "discrete action space"),
+    ("algo=one_step_q model.lstm=true", "model.lstm"),
 ]
 
 

@@ -42,3 +42,19 @@ def check_env_config(env_cfg: Any) -> tuple[gym.Space, gym.Space]:
     if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
         raise ConfigError(f"env.id={env_cfg.id!r}: needs a vector (1-D Box) observation, got {obs_space}")
     return obs_space, action_space
+
+
+def make_cartpole_no_velocity(**kwargs: Any) -> gym.Env:
+    """CartPole-v1 observing only cart position and pole angle (no velocities).
+
+    A partially observed task: a feed-forward policy sees no motion, so a
+    recurrent one (A3C-LSTM) has something to remember.
+    """
+    env = gym.make("CartPole-v1", **kwargs).env  # the time limit is added by our own registration
+    space = gym.spaces.Box(env.observation_space.low[[0, 2]], env.observation_space.high[[0, 2]],
+                           dtype=np.float32)
+    return gym.wrappers.TransformObservation(env, lambda o: np.asarray(o[[0, 2]], dtype=np.float32), space)
+
+
+if "asyncrl/CartPoleNoVelocity-v1" not in gym.registry:
+    gym.register("asyncrl/CartPoleNoVelocity-v1", entry_point=make_cartpole_no_velocity, max_episode_steps=500)

@@ -13,6 +13,11 @@ from asyncrl.learners.returns import nstep_returns
 class A3C(Learner):
     """Softmax policy and value sharing one body; n-step returns over t_max.
 
+    Feed-forward, or A3C-LSTM when the model is recurrent: the LSTM state is
+    carried across segments and reset at episode start; the loss replays the
+    segment from the state at its start, detached there (truncated
+    backpropagation over t_max steps).
+
     The loss of a segment of T steps, summed over steps as the paper
     accumulates gradients:
 
@@ -27,12 +32,35 @@ class A3C(Learner):
     name = "a3c"
     head = "actor_critic"
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.recurrent = getattr(self.model, "recurrent", False)
+        self.state = self.segment_state = self.model.initial_state() if self.recurrent else None
+
     @property
     def segment_length(self) -> int:
         return self.cfg.t_max
 
+    def on_episode_start(self) -> None:
+        if self.recurrent:
+            self.state = self.model.initial_state()
+
+    def on_segment_start(self) -> None:
+        if self.recurrent:
+            self.segment_state = (self.state[0].detach(), self.state[1].detach())
+
+    def forward_segment(self, obs: Tensor) -> tuple[Tensor, Tensor]:
+        """Logits and values for the segment's T + 1 observations, in one batch."""
+        if self.recurrent:
+            logits, values, _ = self.model.unroll(obs, self.segment_state)
+            return logits, values
+        return self.model(obs)
+
     def act(self, obs: Tensor, global_step: int) -> int:
-        logits, _ = self.model(obs.unsqueeze(0))
+        if self.recurrent:
+            logits, _, self.state = self.model.step(obs.unsqueeze(0), self.state)
+        else:
+            logits, _ = self.model(obs.unsqueeze(0))
         cdf = np.cumsum(F.softmax(logits[0], dim=-1).numpy())
         # Inverse-CDF sampling: several times cheaper than torch.multinomial at batch 1.
         return min(int(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right")), len(cdf) - 1)
@@ -41,7 +69,7 @@ class A3C(Learner):
         steps = len(segment)
         # One batched forward over the segment and its last state (recomputing is
         # cheaper than keeping a graph per acting step).
-        logits, values = self.model(segment.obs)
+        logits, values = self.forward_segment(segment.obs)
         log_probs = F.log_softmax(logits[:steps], dim=-1)
         returns = nstep_returns(segment.rewards, segment.terminated, values[steps].detach(), self.cfg.gamma)
         advantages = returns - values[:steps]

@@ -1,4 +1,9 @@
-"""Heads on a shared body: policy+value for A3C, Q-values for the Q methods."""
+"""Heads on a shared body: policy+value for A3C, Q-values for the Q methods.
+
+``build_model`` picks the body from the observation: the paper's CNN for
+image stacks, an MLP for vectors; with ``model.lstm`` an LSTM follows the body
+(A3C-LSTM).
+"""
 
 from __future__ import annotations
 
@@ -9,28 +14,83 @@ import gymnasium as gym
 import torch
 from torch import Tensor, nn
 
+from asyncrl.nets.atari import AtariBody
 from asyncrl.nets.mlp import mlp_body
+
+State = tuple[Tensor, Tensor]
+
+
+def _policy_layer(features: int, num_actions: int) -> nn.Linear:
+    # A near-uniform initial policy; the paper does not state its init.
+    layer = nn.Linear(features, num_actions)
+    nn.init.orthogonal_(layer.weight, gain=0.01)
+    nn.init.zeros_(layer.bias)
+    return layer
 
 
 class ActorCritic(nn.Module):
     """Softmax policy logits and a linear value, sharing all layers but the output."""
 
+    recurrent = False
+
     def __init__(self, body: nn.Module, features: int, num_actions: int) -> None:
         super().__init__()
         self.body = body
-        self.policy = nn.Linear(features, num_actions)
+        self.policy = _policy_layer(features, num_actions)
         self.value = nn.Linear(features, 1)
-        # A near-uniform initial policy; the paper does not state its init.
-        nn.init.orthogonal_(self.policy.weight, gain=0.01)
-        nn.init.zeros_(self.policy.bias)
 
     def forward(self, obs: Tensor) -> tuple[Tensor, Tensor]:
         h = self.body(obs)
         return self.policy(h), self.value(h).squeeze(-1)
 
 
+class RecurrentActorCritic(nn.Module):
+    """A3C-LSTM: body, then an LSTM cell, then the policy and value heads.
+
+    ``step`` advances one observation from a state (acting); ``unroll`` replays
+    a sequence from a state (learning), batching the body over the sequence.
+    """
+
+    recurrent = True
+
+    def __init__(self, body: nn.Module, features: int, num_actions: int, cells: int) -> None:
+        super().__init__()
+        self.body = body
+        self.lstm = nn.LSTMCell(features, cells)
+        self.policy = _policy_layer(cells, num_actions)
+        self.value = nn.Linear(cells, 1)
+
+    def initial_state(self) -> State:
+        """Zero hidden and cell state for one sequence (the start of an episode)."""
+        zeros = torch.zeros(1, self.lstm.hidden_size)
+        return zeros, zeros.clone()
+
+    def step(self, obs: Tensor, state: State) -> tuple[Tensor, Tensor, State]:
+        """Logits [1, A], value [1] and the next state for one observation [1, ...]."""
+        h, c = self.lstm(self.body(obs), state)
+        return self.policy(h), self.value(h).squeeze(-1), (h, c)
+
+    def unroll(self, obs: Tensor, state: State) -> tuple[Tensor, Tensor, State]:
+        """Logits [T, A] and values [T] for a sequence [T, ...] starting from ``state``."""
+        features = self.body(obs)
+        hidden = []
+        h, c = state
+        for t in range(features.shape[0]):
+            h, c = self.lstm(features[t : t + 1], (h, c))
+            hidden.append(h)
+        out = torch.cat(hidden)
+        return self.policy(out), self.value(out).squeeze(-1), (h, c)
+
+    def forward(self, obs: Tensor) -> tuple[Tensor, Tensor]:
+        """A sequence from the zero state (a whole episode, e.g. for inspection)."""
+        logits, values, _ = self.unroll(obs, self.initial_state())
+        return logits, values
+
+
 class QNetwork(nn.Module):
     """One Q-value per action."""
+
+    recurrent = False
 
     def __init__(self, body: nn.Module, features: int, num_actions: int) -> None:
         super().__init__()
@@ -41,12 +101,20 @@ class QNetwork(nn.Module):
         return self.q(self.body(obs))
 
 
-HEADS: dict[str, type[nn.Module]] = {"actor_critic": ActorCritic, "q": QNetwork}
+def build_body(obs_space: gym.Space, model_cfg: Any) -> tuple[nn.Module, int]:
+    """The body for this observation space and the width of its output."""
+    if len(obs_space.shape) == 3:
+        return AtariBody(in_channels=obs_space.shape[0]), AtariBody.features
+    in_features = math.prod(obs_space.shape)
+    return mlp_body(in_features, model_cfg.hidden, model_cfg.activation), model_cfg.hidden[-1]
 
 
 def build_model(head: str, obs_space: gym.Space, action_space: gym.Space, model_cfg: Any) -> nn.Module:
     """The network for a learner's ``head`` on these spaces, float32 on the CPU."""
-    in_features = math.prod(obs_space.shape)
-    body = mlp_body(in_features, model_cfg.hidden, model_cfg.activation)
-    model = HEADS[head](body, model_cfg.hidden[-1], int(action_space.n))
-    return model.to(torch.float32)
+    body, features = build_body(obs_space, model_cfg)
+    num_actions = int(action_space.n)
+    if head == "q":
+        return QNetwork(body, features, num_actions)
+    if getattr(model_cfg, "lstm", False):
+        return RecurrentActorCritic(body, features, num_actions, model_cfg.lstm_size)
+    return ActorCritic(body, features, num_actions)

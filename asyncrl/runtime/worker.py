@@ -110,21 +110,26 @@ class ActorLearner:
         self.send("worker", seed=self.spec.seed, **learner.worker_info())
 
         episode_return, episode_length, pending = 0.0, 0, None
+        learner.on_episode_start()
         tracker, my_steps = MeanTracker(), 0
         last_report, steps_at_report = time.monotonic(), 0
         global_step = shared.global_step
         while global_step < total and not shared.stop.is_set():
             copy_parameters(self.local_params, self.shared_params)
-            steps, terminal, truncated = 0, False, False
+            learner.on_segment_start()
+            # game_over: the episode really ended; terminal: a terminal for learning
+            # (a true terminal, or a lost life on Atari with life_loss_terminal).
+            steps, terminal, game_over, truncated = 0, False, False, False
             with torch.no_grad():
                 while steps < length and not (terminal or truncated):
                     obs_buf[steps] = obs
                     action = pending if pending is not None else learner.act(obs, global_step + steps)
                     pending = None
-                    obs_np, reward, terminal, truncated, _ = self.env.step(action)
+                    obs_np, reward, game_over, truncated, info = self.env.step(action)
+                    terminal = game_over or bool(info.get("life_lost", False))
                     obs = torch.as_tensor(obs_np)
                     actions[steps], rewards[steps], terminated[steps] = action, float(reward), terminal
-                    episode_return += float(reward)
+                    episode_return += float(info.get("raw_reward", reward))  # the game's own score
                     episode_length += 1
                     steps += 1
                 obs_buf[steps] = obs
@@ -137,12 +142,13 @@ class ActorLearner:
             _, global_step = shared.advance(steps)
             my_steps += steps
             tracker.add(metrics)
-            if terminal or truncated:
+            if game_over or truncated:
                 self.send("episode", global_step=global_step, frames=global_step * self.frames_per_step,
                           wall_s=time.time() - self.spec.start_time, episode_return=episode_return,
                           episode_length=episode_length)
                 obs = torch.as_tensor(self.env.reset()[0])
                 episode_return, episode_length, pending = 0.0, 0, None
+                learner.on_episode_start()
             now = time.monotonic()
             if now - last_report >= self.report_interval_s:
                 rate = (my_steps - steps_at_report) / (now - last_report)

@@ -1,0 +1,80 @@
+"""Atari 2600 games through ale-py, preprocessed with gymnasium's own wrappers.
+
+The stack (paper section 8 / DQN): ``ALE/<Game>-v5`` with ``frameskip=1``,
+then ``AtariPreprocessing`` (action repeat 4 with a max over the last two
+frames, 84x84 grey, up to 30 no-op starts), then ``FrameStackObservation(4)``,
+then :class:`LearningSignals` (reward clipping and life-loss terminals for
+learning, with the real game score kept for the records). Observations stay
+uint8 until the network scales them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ale_py
+import gymnasium as gym
+import numpy as np
+
+from asyncrl.config import ConfigError
+
+# Registration must happen in every process that builds an env (spawned
+# workers import this module, so it does).
+gym.register_envs(ale_py)
+
+
+class LearningSignals(gym.Wrapper):
+    """Reward clipping and life-loss terminals for the learner only.
+
+    The reward returned is clipped to [-clip, clip]; ``info["raw_reward"]``
+    holds the game's own reward so episode records report the real score.
+    With ``life_loss_terminal``, ``info["life_lost"]`` is true on the step a
+    life is lost: the worker ends the training segment there as a terminal,
+    but the game (and the recorded episode) goes on until it is really over.
+    """
+
+    def __init__(self, env: gym.Env, clip: float | None, life_loss_terminal: bool) -> None:
+        super().__init__(env)
+        self.clip = clip
+        self.life_loss_terminal = life_loss_terminal
+        self.lives = 0
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(**kwargs)
+        self.lives = int(info.get("lives", 0))
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        info["raw_reward"] = float(reward)
+        lives = int(info.get("lives", self.lives))
+        info["life_lost"] = self.life_loss_terminal and lives < self.lives and not terminated
+        self.lives = lives
+        if self.clip is not None:
+            reward = float(np.clip(reward, -self.clip, self.clip))
+        return obs, reward, terminated, truncated, info
+
+
+def game_id(game: str) -> str:
+    """``ALE/<Game>-v5`` for a game as ale-py names it (``Breakout``, ``BeamRider``)."""
+    return f"ALE/{game}-v5"
+
+
+def make_atari_env(env_cfg: Any, render_mode: str | None = None) -> gym.Env:
+    """The paper's Atari stack for ``env_cfg.game``."""
+    env = gym.make(game_id(env_cfg.game), frameskip=1, render_mode=render_mode,
+                   repeat_action_probability=env_cfg.repeat_action_probability,
+                   full_action_space=env_cfg.full_action_space)
+    env = gym.wrappers.AtariPreprocessing(env, noop_max=env_cfg.noop_max, frame_skip=env_cfg.frame_skip,
+                                          screen_size=84, terminal_on_life_loss=False, grayscale_obs=True)
+    env = gym.wrappers.FrameStackObservation(env, env_cfg.frame_stack)
+    return LearningSignals(env, env_cfg.clip_rewards, env_cfg.life_loss_terminal)
+
+
+def check_atari_config(env_cfg: Any) -> None:
+    """Reject a game ale-py does not ship, with the list of what it has."""
+    try:
+        gym.spec(game_id(env_cfg.game))
+    except gym.error.Error:
+        raise ConfigError(f"env.game={env_cfg.game!r}: not an Atari game ale-py ships "
+                          f"(e.g. Breakout, Pong, BeamRider, Qbert, SpaceInvaders, Seaquest)") from None
