@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: setup train test test-slow lint clean
+.PHONY: setup train test test-slow lint clean bench-cartpole-solve bench-cartpole-speed
 
 setup: $(STAMP)
 
@@ -32,3 +32,24 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache
+
+# ---- benchmarks (numbers recorded in docs/results.md) ------------------------
+BENCH ?= bench-out
+
+# Steps and wall time to solve CartPole-v1, 5 seeds per algorithm, 2 workers.
+bench-cartpole-solve: $(STAMP)
+	for a in a3c nstep_q one_step_q one_step_sarsa; do \
+	  t=475; case $$a in one_step_*) t=195;; esac; \
+	  $(PY) -m asyncrl -m algo=$$a env.solved_return=$$t seed=0,1,2,3,4 eval.episodes=5 \
+	    progress=off hydra.sweep.dir=$(BENCH)/cartpole-solve/$$a || exit 1; \
+	done
+	$(PY) benchmarks/compare.py $(BENCH)/cartpole-solve --by algo.name workers
+
+# Steps/s per algorithm with 1 and 2 workers (fixed 100k-step budget, no early stop).
+bench-cartpole-speed: $(STAMP)
+	for a in a3c nstep_q one_step_q one_step_sarsa; do \
+	  $(PY) -m asyncrl -m algo=$$a workers=1,2 runtime=processes,threads total_steps=100000 \
+	    stop_when_solved=false eval.episodes=0 progress=off \
+	    hydra.sweep.dir=$(BENCH)/cartpole-speed/$$a || exit 1; \
+	done
+	$(PY) benchmarks/compare.py $(BENCH)/cartpole-speed --by algo.name runtime.kind workers

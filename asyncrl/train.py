@@ -50,9 +50,12 @@ class RunRecorder:
         self.progress = Progress(cfg.total_steps, cfg.progress)
         self.episodes = EpisodeStats(cfg.env.solved_window, cfg.env.solved_return)
         self.solved_at: dict[str, float] | None = None
+        self.startup_s: float | None = None  # until the first worker reported in
 
     def __call__(self, record: Record) -> bool:
         record.setdefault("wall_s", time.time() - self.start_time)
+        if self.startup_s is None:
+            self.startup_s = record["wall_s"]
         self.writer.write(record)
         if record["type"] == "episode":
             self.episodes.add(record["episode_return"])
@@ -60,6 +63,10 @@ class RunRecorder:
                 self.solved_at = {"global_step": record["global_step"], "wall_s": record["wall_s"]}
             self.progress.update(self.shared.global_step, self.episodes.mean)
         return bool(self.cfg.stop_when_solved and self.solved_at is not None)
+
+
+def _rate(steps: int, seconds: float) -> float:
+    return steps / seconds if seconds > 0 else 0.0
 
 
 def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
@@ -73,7 +80,9 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     finally:
         recorder.progress.close()
     train_wall = time.time() - start
-    status = "solved" if result.status == "finished" and recorder.solved_at else result.status
+    # "solved": stopped early because it was; solved_at_step is recorded either way.
+    stopped_early = cfg.stop_when_solved and recorder.solved_at is not None
+    status = "solved" if result.status == "finished" and stopped_early else result.status
 
     evaluation = None
     if status in ("finished", "solved") and cfg.eval.episodes > 0:
@@ -99,7 +108,10 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "global_steps": shared.global_step,
         "frames": shared.global_step * int(cfg.env.get("frame_skip", 1)),
         "wall_s": train_wall,
-        "steps_per_s": shared.global_step / train_wall if train_wall > 0 else 0.0,
+        "steps_per_s": _rate(shared.global_step, train_wall),
+        # Excluding worker start-up (spawn, imports, env creation): the running rate.
+        "startup_s": recorder.startup_s,
+        "steps_per_s_running": _rate(shared.global_step, train_wall - (recorder.startup_s or 0.0)),
         "episodes": recorder.episodes.episodes,
         "recent_mean_return": recorder.episodes.mean,
         "solved_at_step": recorder.solved_at["global_step"] if recorder.solved_at else None,

@@ -59,7 +59,8 @@ def table(runs: list[dict[str, Any]], keys: list[str]) -> str:
     groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for run in runs:
         groups[tuple(config_value(run["config"], k) for k in keys)].append(run)
-    header = [*keys, "runs", "solved", "steps to solve", "wall s to solve", "steps/s", "final eval return"]
+    header = [*keys, "runs", "solved", "steps to solve", "wall s to solve", "steps/s (running)",
+              "final eval return"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for group, members in sorted(groups.items(), key=lambda kv: tuple(str(v) for v in kv[0])):
         solved = [m for m in members if m.get("solved_at_step") is not None]
@@ -67,7 +68,7 @@ def table(runs: list[dict[str, Any]], keys: list[str]) -> str:
         row = [*(str(v) for v in group), str(len(members)), f"{len(solved)}/{len(members)}",
                median_range([m["solved_at_step"] for m in solved], ",.0f"),
                median_range([m["solved_wall_s"] for m in solved], ".1f"),
-               median_range([m["steps_per_s"] for m in members], ",.0f"),
+               median_range([m.get("steps_per_s_running", m["steps_per_s"]) for m in members], ",.0f"),
                median_range(evals, ".1f")]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)

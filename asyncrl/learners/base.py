@@ -79,10 +79,10 @@ class Learner(ABC):
     def loss(self, segment: Segment, target_net: nn.Module | None) -> tuple[Tensor, Metrics]:
         """The scalar loss whose gradient is this segment's update, and metrics."""
 
-    def on_episode_start(self) -> None:
+    def on_episode_start(self) -> None:  # noqa: B027 - an optional hook
         """A new episode begins in this worker (recurrent learners reset their state)."""
 
-    def on_segment_start(self) -> None:
+    def on_segment_start(self) -> None:  # noqa: B027 - an optional hook
         """A new segment begins (recurrent learners remember the state to replay from)."""
 
     def worker_info(self) -> dict[str, float]:
