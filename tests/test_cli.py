@@ -155,3 +155,26 @@ def _still_running(pids: list[int], wait_s: float = 10.0) -> list[int]:
     while time.monotonic() < deadline and any(_running(pid) for pid in pids):
         time.sleep(0.1)
     return [pid for pid in pids if _running(pid)]
+
+
+def test_a_worker_killed_by_sigkill_fails_the_run_within_seconds(run_dir: Path):
+    proc = subprocess.Popen([sys.executable, "-m", "asyncrl", "total_steps=100000000", "stop_when_solved=false",
+                             f"hydra.run.dir={run_dir}"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    metrics = run_dir / "metrics.jsonl"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not (metrics.exists() and metrics.stat().st_size > 2000):
+        time.sleep(0.2)
+    workers = [pid for pid in _children(proc.pid)
+               if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert len(workers) == 2
+    os.kill(workers[0], signal.SIGKILL)  # as the OOM killer would
+    killed_at = time.monotonic()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert time.monotonic() - killed_at < 30
+    assert "died with exit code -9" in err
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "failed" and "exit code -9" in summary["error"]
+    assert metrics.stat().st_size > 2000  # what was written is kept
+    assert not _still_running(workers), "worker processes left behind"

@@ -117,11 +117,16 @@ class Runner:
         with _StopOnSignal():
             try:
                 self._start()
+                next_check = time.monotonic()
                 while len(self.done) < len(self.workers):
                     try:
                         error = self._handle(self.queue.get(timeout=0.2))
                     except queue_lib.Empty:
+                        error = None
+                    # On a clock, not only when the queue is quiet: live workers keep it busy.
+                    if error is None and time.monotonic() >= next_check:
                         error = self._dead_worker()
+                        next_check = time.monotonic() + 0.5
                     if error is not None:
                         result = RunResult("failed", error)
                         break
