@@ -122,7 +122,8 @@ def _children(pid: int) -> list[int]:
     return [int(x) for x in out.split()]
 
 
-def test_sigint_stops_cleanly_and_writes_summary(run_dir: Path):
+def _start_long_run(run_dir: Path) -> subprocess.Popen:
+    """A training run with a huge budget, returned once its workers have reported."""
     proc = subprocess.Popen([sys.executable, "-m", "asyncrl", "total_steps=100000000", "stop_when_solved=false",
                              f"hydra.run.dir={run_dir}"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -130,6 +131,12 @@ def test_sigint_stops_cleanly_and_writes_summary(run_dir: Path):
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and not (metrics.exists() and metrics.stat().st_size > 2000):
         time.sleep(0.2)
+    return proc
+
+
+def test_sigint_stops_cleanly_and_writes_summary(run_dir: Path):
+    proc = _start_long_run(run_dir)
+    metrics = run_dir / "metrics.jsonl"
     workers = _children(proc.pid)
     assert workers, "workers should be running"
     proc.send_signal(signal.SIGINT)
@@ -158,13 +165,8 @@ def _still_running(pids: list[int], wait_s: float = 10.0) -> list[int]:
 
 
 def test_a_worker_killed_by_sigkill_fails_the_run_within_seconds(run_dir: Path):
-    proc = subprocess.Popen([sys.executable, "-m", "asyncrl", "total_steps=100000000", "stop_when_solved=false",
-                             f"hydra.run.dir={run_dir}"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = _start_long_run(run_dir)
     metrics = run_dir / "metrics.jsonl"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and not (metrics.exists() and metrics.stat().st_size > 2000):
-        time.sleep(0.2)
     workers = [pid for pid in _children(proc.pid)
                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
     assert len(workers) == 2
