@@ -136,7 +136,6 @@ def _start_long_run(run_dir: Path) -> subprocess.Popen:
 
 def test_sigint_stops_cleanly_and_writes_summary(run_dir: Path):
     proc = _start_long_run(run_dir)
-    metrics = run_dir / "metrics.jsonl"
     workers = _children(proc.pid)
     assert workers, "workers should be running"
     proc.send_signal(signal.SIGINT)
