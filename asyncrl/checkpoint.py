@@ -1,15 +1,29 @@
-"""Save and load checkpoints: written atomically, loaded with weights_only."""
+"""Save, load and resume checkpoints: written atomically, loaded with weights_only.
+
+A checkpoint holds everything needed to continue a run where it was: the
+shared model, the target network, the shared optimizer statistics, the global
+step (which positions the learning-rate and epsilon schedules), the config,
+the main process's RNG states and the run's bookkeeping (episodes, wall time,
+best evaluation, how often it was resumed). Per-worker optimizer statistics
+(``shared_stats=false``) live in the workers and start afresh on resume.
+"""
 
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 from typing import Any
 
 import torch
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from asyncrl.config import Config, ConfigError
 
 FORMAT = "asyncrl-checkpoint"
 VERSION = 1
+FILENAME = "checkpoint.pt"
 
 
 class CheckpointError(ValueError):
@@ -39,3 +53,56 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     if data.get("version") != VERSION:
         raise CheckpointError(f"{path}: checkpoint version {data.get('version')}, expected {VERSION}")
     return data
+
+
+def checkpoint_payload(shared: Any, config: dict[str, Any], run_state: dict[str, Any]) -> dict[str, Any]:
+    """What a checkpoint of ``shared`` (a SharedState) holds, besides format and version."""
+    return {
+        "model": shared.model.state_dict(),
+        "target": shared.target.state_dict() if shared.target is not None else None,
+        "optim_state": shared.optim_state,
+        "global_step": shared.global_step,
+        "config": config,
+        "rng": {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])},
+        "run_state": run_state,
+    }
+
+
+def restore(shared: Any, ckpt: dict[str, Any]) -> None:
+    """Load a checkpoint into freshly built shared state, in place (still shared)."""
+    shared.model.load_state_dict(ckpt["model"])
+    if shared.target is not None and ckpt.get("target") is not None:
+        shared.target.load_state_dict(ckpt["target"])
+    if shared.optim_state is not None and ckpt.get("optim_state") is not None:
+        with torch.no_grad():
+            for mine, saved in zip(shared.optim_state, ckpt["optim_state"], strict=True):
+                mine.copy_(saved)
+    with shared.step_counter.get_lock():
+        shared.step_counter.value = int(ckpt["global_step"])
+    torch.set_rng_state(ckpt["rng"]["torch"])
+    state = random.getstate()
+    random.setstate((state[0], tuple(ckpt["rng"]["python"]), state[2]))
+
+
+def resume_config(run_dir: Path, overrides: list[str]) -> tuple[DictConfig, dict[str, Any]]:
+    """The saved config of ``run_dir`` with ``key=value`` overrides, and its checkpoint.
+
+    Only existing keys may be overridden (``total_steps=...`` to train longer,
+    say); changing a config group (``algo=...``) on resume is refused.
+    """
+    if not (run_dir / FILENAME).exists():
+        raise ConfigError(f"resume={str(run_dir)!r}: no {FILENAME} in that directory")
+    ckpt = load_checkpoint(run_dir / FILENAME)
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if isinstance(ckpt["config"].get(key), dict):
+            raise ConfigError(f"{override}: config group {key!r} cannot be changed when resuming")
+    cfg = OmegaConf.merge(OmegaConf.structured(Config), ckpt["config"])  # typed top-level keys again
+    OmegaConf.set_struct(cfg, True)
+    try:
+        cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(overrides))
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", None) or "override"
+        raise ConfigError(f"{key}: cannot be set when resuming ({str(exc).splitlines()[0]})") from None
+    cfg.resume = str(run_dir)
+    return cfg, ckpt

@@ -159,10 +159,38 @@ class ModelConfig:
 
 @dataclass
 class EvalConfig:
-    """Greedy evaluation run by the main process at the end of training."""
+    """Greedy evaluation by the main process, in a background thread.
 
+    Every ``interval`` global steps (0: only at the end) on a snapshot of the
+    shared network, so workers never wait for it; and once at the end.
+    """
+
+    interval: int = 0
     episodes: int = 10
     max_episode_steps: int = 10_000
+
+
+@dataclass
+class CheckpointConfig:
+    """``checkpoint.pt`` every ``interval`` global steps (0: only at the end)."""
+
+    interval: int = 0
+
+
+@dataclass
+class WandbConfig:
+    """Weights & Biases settings, used with ``logger=wandb``.
+
+    ``mode=online`` falls back to offline, with a warning, when no API key or
+    no connection to the server is found within a few seconds. ``group``
+    defaults to the sweep's name in a Hydra multirun, so its jobs share it.
+    """
+
+    mode: str = "offline"  # online | offline | disabled
+    project: str = "asyncrl"
+    entity: str | None = None
+    group: str | None = None
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -175,6 +203,12 @@ class Config:
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    logger: str = "none"  # none | wandb (the `logger` group sets it)
+    wandb: WandbConfig = field(default_factory=WandbConfig)
+    # A run directory to continue from its checkpoint.pt (global step, schedules,
+    # optimizer statistics); its metrics.jsonl is appended to.
+    resume: str | None = None
     workers: int = 2
     seed: int = 0
     total_steps: int = 300_000
@@ -246,6 +280,12 @@ def validate(cfg: DictConfig) -> None:
     _require(cfg.runtime.report_interval_s > 0, "runtime.report_interval_s", "must be > 0",
              cfg.runtime.report_interval_s)
     _require(cfg.eval.episodes >= 0, "eval.episodes", "must be >= 0", cfg.eval.episodes)
+    _require(cfg.eval.interval >= 0, "eval.interval", "must be >= 0 (0: only at the end)", cfg.eval.interval)
+    _require(cfg.checkpoint.interval >= 0, "checkpoint.interval", "must be >= 0 (0: only at the end)",
+             cfg.checkpoint.interval)
+    _require(cfg.logger in ("none", "wandb"), "logger", "must be none or wandb", cfg.logger)
+    _require(cfg.wandb.mode in ("online", "offline", "disabled"), "wandb.mode",
+             "must be online, offline or disabled", cfg.wandb.mode)
     _require(len(cfg.model.hidden) >= 1 and all(h >= 1 for h in cfg.model.hidden),
              "model.hidden", "must be a non-empty list of positive sizes", list(cfg.model.hidden))
     _require(cfg.model.activation in ("tanh", "relu"), "model.activation", "must be tanh or relu",

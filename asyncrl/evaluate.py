@@ -12,10 +12,12 @@ max_episode_steps (100000).
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import statistics
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,6 +105,58 @@ def evaluate_greedy(model: nn.Module, env_cfg: Any, episodes: int, seed: int, ma
     finally:
         env.close()
     return result
+
+
+class BackgroundEvaluator:
+    """Greedy evaluations of snapshots of the shared network, one at a time, in a thread.
+
+    The main process keeps draining worker records while an evaluation runs,
+    so workers never wait for it. ``poll`` hands back a finished result.
+    """
+
+    def __init__(self, env_cfg: Any, episodes: int, max_steps: int, seed: int) -> None:
+        self.env_cfg, self.episodes, self.max_steps, self.seed = env_cfg, episodes, max_steps, seed
+        self.thread: threading.Thread | None = None
+        self.result: tuple[int, EvalResult] | None = None
+        self.error: BaseException | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def start(self, model: nn.Module, global_step: int) -> bool:
+        """Evaluate a copy of ``model`` as of now; False if one is still running."""
+        if self.busy:
+            return False
+        snapshot = copy.deepcopy(model)  # a private copy: workers keep updating the shared one
+        self.thread = threading.Thread(target=self._run, args=(snapshot, global_step), daemon=True,
+                                       name="asyncrl-eval")
+        self.thread.start()
+        return True
+
+    def _run(self, model: nn.Module, global_step: int) -> None:
+        try:
+            self.result = (global_step, evaluate_greedy(model, self.env_cfg, self.episodes, self.seed,
+                                                        self.max_steps))
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread by poll()
+            self.error = exc
+
+    def poll(self) -> tuple[int, EvalResult] | None:
+        """The (global_step, result) of a finished evaluation, once; re-raises its error."""
+        if self.busy or self.thread is None:
+            return None
+        self.thread = None
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        result, self.result = self.result, None
+        return result
+
+    def wait(self) -> tuple[int, EvalResult] | None:
+        """Let a running evaluation finish and return it."""
+        if self.thread is not None:
+            self.thread.join()
+        return self.poll()
 
 
 @dataclass

@@ -3,16 +3,28 @@
 ``metrics.jsonl`` gets every record as one JSON line, flushed at once so a
 crash loses nothing already reported. :class:`Progress` shows a live bar on a
 terminal and plain periodic lines otherwise (CI, redirected output).
+:class:`WandbSink` sends the same numbers to Weights & Biases.
+
+Metric names are grouped: ``train/*`` (loss terms, lr, grad_norm; per worker
+report), ``worker_k/*`` (that worker's steps/s and exploration), ``time/*``
+and ``rollout/return_mean`` (main-process progress records), ``eval/*``.
+Episode records keep the contract's plain keys (``episode_return``, ...) in
+metrics.jsonl and go to wandb as ``rollout/episode_return`` and
+``rollout/episode_length``.
 """
 
 from __future__ import annotations
 
 import json
+import netrc
+import os
+import socket
 import sys
 import time
 from collections import deque
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlparse
 
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
@@ -74,18 +86,90 @@ class Progress:
             self.task = self.bar.add_task("train", total=total_steps, rate=0.0, ret="-")
             self.bar.start()
 
-    def update(self, global_step: int, mean_return: float | None) -> None:
+    def update(self, global_step: int, mean_return: float | None, eval_return: float | None = None,
+               start_step: int = 0) -> None:
+        """Show progress; ``start_step`` is where a resumed run began (for the rate)."""
         now = time.monotonic()
-        rate = global_step / max(now - self.start, 1e-9)
+        rate = (global_step - start_step) / max(now - self.start, 1e-9)
         ret = "-" if mean_return is None else f"{mean_return:.1f}"
+        if eval_return is not None:
+            ret += f"  eval {eval_return:.1f}"
         if self.bar is not None:
             self.bar.update(self.task, completed=min(global_step, self.total), rate=rate, ret=ret)
         elif self.mode == "log" and now - self.last_log >= self.log_every_s:
             self.last_log = now
             pct = 100.0 * global_step / self.total
+            eta = (self.total - global_step) / rate if rate > 0 else float("inf")
             print(f"step {global_step:,}/{self.total:,} ({pct:.0f}%)  {rate:,.0f} steps/s  "
-                  f"recent return {ret}", flush=True)
+                  f"ETA {eta:,.0f} s  recent return {ret}", flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def wandb_data(record: Record) -> dict[str, float]:
+    """The numbers of one record under grouped keys, with its global step."""
+    kind = record["type"]
+    if kind == "episode":
+        data = {"rollout/episode_return": record["episode_return"],
+                "rollout/episode_length": record["episode_length"]}
+    elif kind == "worker":
+        data = {f"worker_{record['worker']}/{k}": v for k, v in record.items()
+                if k not in ("type", "worker", "seed", "wall_s") and isinstance(v, (int, float))}
+    else:
+        data = {k: v for k, v in record.items() if "/" in k and isinstance(v, (int, float))}
+    if data and "global_step" in record:
+        data["global_step"] = record["global_step"]
+    return data
+
+
+def _no_online_reason() -> str | None:
+    """Why wandb online mode would fail or hang here, or None if it looks usable."""
+    url = urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai"))
+    host = url.hostname or "api.wandb.ai"
+    try:
+        has_key = bool(os.environ.get("WANDB_API_KEY")) or bool(netrc.netrc().authenticators(host))
+    except (OSError, netrc.NetrcParseError):
+        has_key = bool(os.environ.get("WANDB_API_KEY"))
+    if not has_key:
+        return "no API key"
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=3.0).close()
+    except OSError as exc:
+        return f"cannot reach {host}:{port} ({exc.__class__.__name__})"
+    return None
+
+
+class WandbSink:
+    """One wandb run fed by the main process: the composed config, every record, the summary."""
+
+    def __init__(self, wandb_cfg: Any, config: dict[str, Any], run_dir: Path, name: str,
+                 group: str | None) -> None:
+        import wandb
+
+        mode = wandb_cfg.mode
+        if mode == "online":
+            reason = _no_online_reason()
+            if reason is not None:
+                # wandb online without a network blocks ~40 s, then fails the run.
+                print(f"warning: wandb online mode unavailable ({reason}); logging offline instead",
+                      file=sys.stderr, flush=True)
+                mode = "offline"
+        self.run = wandb.init(mode=mode, project=wandb_cfg.project, entity=wandb_cfg.entity, group=group,
+                              tags=list(wandb_cfg.tags), name=name, config=config, dir=str(run_dir),
+                              settings=wandb.Settings(console="off", silent=True))
+        self.run.define_metric("global_step")
+        self.run.define_metric("*", step_metric="global_step")
+
+    def write(self, record: Record) -> None:
+        data = wandb_data(record)
+        if data:
+            self.run.log(data)
+
+    def close(self, summary: dict[str, Any]) -> None:
+        for key, value in summary.items():
+            if isinstance(value, (int, float, str, bool)) or value is None:
+                self.run.summary[key] = value
+        self.run.finish(exit_code=0 if summary.get("status") != "failed" else 1)

@@ -1,8 +1,10 @@
 """Build the pieces a config names, run the workers, write the run directory.
 
 Run directory contents (the contract in ARCHITECTURE.md): ``metrics.jsonl``
-(every record, appended as it arrives), ``summary.json`` (at the end, also
-after Ctrl-C or a failed worker) and ``checkpoint.pt`` (unless a worker failed).
+(every record, appended as it arrives, also across resumes), ``summary.json``
+(at the end, also after Ctrl-C or a failed worker), ``checkpoint.pt`` (every
+``checkpoint.interval`` steps and at the end, unless a worker failed) and,
+with ``logger=wandb``, a ``wandb/`` directory.
 """
 
 from __future__ import annotations
@@ -16,16 +18,18 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
-from asyncrl.checkpoint import save_checkpoint
+from asyncrl.checkpoint import FILENAME, checkpoint_payload, restore, save_checkpoint
 from asyncrl.config import to_plain, validate
 from asyncrl.envs import check_env_config, env_id
-from asyncrl.evaluate import evaluate_greedy
+from asyncrl.evaluate import BackgroundEvaluator, EvalResult
 from asyncrl.learners import LEARNERS
-from asyncrl.metrics import EpisodeStats, JsonlWriter, Progress, Record
+from asyncrl.metrics import EpisodeStats, JsonlWriter, Progress, Record, WandbSink
 from asyncrl.nets import build_model
 from asyncrl.optim import create_shared_state
 from asyncrl.runtime.runner import Runner, WorkerError
 from asyncrl.runtime.shared import SharedState, share_model
+
+EVAL_SEED = 1_000_003  # evaluation episodes use seeds apart from the workers'
 
 
 def build_shared_state(cfg: DictConfig) -> SharedState:
@@ -41,90 +45,178 @@ def build_shared_state(cfg: DictConfig) -> SharedState:
     return SharedState(model, target, optim_state, cfg.algo.get("target_interval"))
 
 
-class RunRecorder:
-    """The main process's sink: metrics file, progress, solved detection."""
-
-    def __init__(self, cfg: DictConfig, run_dir: Path, shared: SharedState, start_time: float) -> None:
-        self.cfg, self.shared, self.start_time = cfg, shared, start_time
-        self.writer = JsonlWriter(run_dir / "metrics.jsonl")
-        self.progress = Progress(cfg.total_steps, cfg.progress)
-        self.episodes = EpisodeStats(cfg.env.solved_window, cfg.env.solved_return)
-        self.solved_at: dict[str, float] | None = None
-        self.startup_s: float | None = None  # until the first worker reported in
-
-    def __call__(self, record: Record) -> bool:
-        record.setdefault("wall_s", time.time() - self.start_time)
-        if self.startup_s is None:
-            self.startup_s = record["wall_s"]
-        self.writer.write(record)
-        if record["type"] == "episode":
-            self.episodes.add(record["episode_return"])
-            if self.solved_at is None and self.episodes.solved:
-                self.solved_at = {"global_step": record["global_step"], "wall_s": record["wall_s"]}
-            self.progress.update(self.shared.global_step, self.episodes.mean)
-        return bool(self.cfg.stop_when_solved and self.solved_at is not None)
-
-
 def _rate(steps: int, seconds: float) -> float:
     return steps / seconds if seconds > 0 else 0.0
 
 
-def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
-    """Train one run into ``run_dir``; return the summary (raise WorkerError on failure)."""
-    shared = build_shared_state(cfg)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    start = time.time()
-    recorder = RunRecorder(cfg, run_dir, shared, start)
-    try:
-        result = Runner(to_plain(cfg), shared, recorder, start).run()
-    finally:
-        recorder.progress.close()
-    train_wall = time.time() - start
-    # "solved": stopped early because it was; solved_at_step is recorded either way.
-    stopped_early = cfg.stop_when_solved and recorder.solved_at is not None
-    status = "solved" if result.status == "finished" and stopped_early else result.status
+def _previous_episodes(path: Path, window: int) -> list[float]:
+    """The last ``window`` episode returns already in metrics.jsonl (for a resumed run)."""
+    if not path.exists():
+        return []
+    returns = [json.loads(line)["episode_return"] for line in path.read_text().splitlines()
+               if '"type": "episode"' in line]
+    return returns[-window:]
 
-    evaluation = None
-    if status in ("finished", "solved") and cfg.eval.episodes > 0:
-        try:
-            evaluation = evaluate_greedy(shared.model, cfg.env, cfg.eval.episodes, cfg.seed + 1_000_003,
-                                         cfg.eval.max_episode_steps)
-            recorder({"type": "eval", "global_step": shared.global_step, "return_mean": evaluation.mean,
-                       "returns": evaluation.returns, "lengths": evaluation.lengths})
-        except KeyboardInterrupt:
-            status = "interrupted"
+
+class RunRecorder:
+    """The main process's sink: files, wandb, progress, solved check, evaluations, checkpoints."""
+
+    def __init__(self, cfg: DictConfig, run_dir: Path, shared: SharedState, start_time: float,
+                 run_state: dict[str, Any], wandb_sink: WandbSink | None) -> None:
+        self.cfg, self.run_dir, self.shared, self.start_time = cfg, run_dir, shared, start_time
+        self.state = run_state  # what a checkpoint carries over to a resumed run
+        self.writer = JsonlWriter(run_dir / "metrics.jsonl")
+        self.wandb = wandb_sink
+        self.start_step = shared.global_step
+        self.progress = Progress(cfg.total_steps, cfg.progress)
+        self.episodes = EpisodeStats(cfg.env.solved_window, cfg.env.solved_return)
+        for value in _previous_episodes(run_dir / "metrics.jsonl", cfg.env.solved_window):
+            self.episodes.recent.append(value)
+        self.startup_s: float | None = None
+        self.evaluator = BackgroundEvaluator(cfg.env, cfg.eval.episodes, cfg.eval.max_episode_steps,
+                                             cfg.seed + EVAL_SEED)
+        self.next_eval = self._next_multiple(cfg.eval.interval)
+        self.next_checkpoint = self._next_multiple(cfg.checkpoint.interval)
+        self.last_progress = time.monotonic()
+
+    def _next_multiple(self, interval: int) -> int | None:
+        return None if interval <= 0 else (self.shared.global_step // interval + 1) * interval
+
+    def write(self, record: Record) -> None:
+        """One record to metrics.jsonl and wandb."""
+        record.setdefault("wall_s", self.state["wall_s"] + time.time() - self.start_time)
+        self.writer.write(record)
+        if self.wandb is not None:
+            self.wandb.write(record)
+
+    def __call__(self, record: Record) -> bool:
+        """Handle one worker record; True when the run should stop (solved)."""
+        if self.startup_s is None:
+            self.startup_s = time.time() - self.start_time
+        self.write(record)
+        step = self.shared.global_step
+        if record["type"] == "episode":
+            self.episodes.add(record["episode_return"])
+            self.state["episodes"] += 1
+            if self.state["solved_at"] is None and self.episodes.solved:
+                self.state["solved_at"] = {"global_step": record["global_step"], "wall_s": record["wall_s"]}
+        self._periodic(step)
+        self.progress.update(step, self.episodes.mean, self.state["last_eval_return"], self.start_step)
+        return bool(self.cfg.stop_when_solved and self.state["solved_at"] is not None)
+
+    def _periodic(self, step: int) -> None:
+        """Evaluations, checkpoints and progress records that fall due at ``step``."""
+        self.collect_evaluation(self.evaluator.poll())
+        if self.next_eval is not None and step >= self.next_eval and self.cfg.eval.episodes > 0:
+            if self.evaluator.start(self.shared.model, step):
+                self.next_eval = self._next_multiple(self.cfg.eval.interval)
+        if self.next_checkpoint is not None and step >= self.next_checkpoint:
+            self.save_checkpoint()
+            self.next_checkpoint = self._next_multiple(self.cfg.checkpoint.interval)
+        now = time.monotonic()
+        if now - self.last_progress >= self.cfg.runtime.report_interval_s:
+            rate = _rate(step - self.start_step, time.time() - self.start_time)
+            self.write({"type": "progress", "global_step": step, "time/steps_per_s": rate,
+                        "rollout/return_mean": self.episodes.mean})
+            self.last_progress = now
+
+    def collect_evaluation(self, finished: tuple[int, EvalResult] | None) -> None:
+        """Record a finished evaluation (eval/* keys) and keep the best mean."""
+        if finished is None:
+            return
+        step, result = finished
+        std = float(torch.tensor(result.returns).std(unbiased=False)) if result.returns else None
+        self.write({"type": "eval", "global_step": step, "eval/return_mean": result.mean, "eval/return_std": std,
+                    "eval/returns": result.returns, "eval/lengths": result.lengths})
+        self.state["last_eval_return"] = result.mean
+        best = self.state["best_eval_return"]
+        if result.mean is not None and (best is None or result.mean > best):
+            self.state["best_eval_return"] = result.mean
+
+    def save_checkpoint(self) -> None:
+        """Snapshot the shared state now (workers keep running: a Hogwild snapshot)."""
+        save_checkpoint(self.run_dir / FILENAME, checkpoint_payload(self.shared, to_plain(self.cfg), self.state))
+
+    def close(self) -> None:
+        self.progress.close()
+
+
+def _new_run_state() -> dict[str, Any]:
+    return {"episodes": 0, "wall_s": 0.0, "best_eval_return": None, "last_eval_return": None,
+            "solved_at": None, "resumes": 0}
+
+
+def train(cfg: DictConfig, run_dir: Path, ckpt: dict[str, Any] | None = None,
+          wandb_group: str | None = None) -> dict[str, Any]:
+    """Train one run into ``run_dir`` (continuing ``ckpt`` if given); return the summary.
+
+    Raises WorkerError when a worker failed (after writing the summary).
+    """
+    shared = build_shared_state(cfg)
+    run_state = _new_run_state()
+    if ckpt is not None:
+        restore(shared, ckpt)
+        run_state.update(ckpt.get("run_state", {}))
+        run_state["resumes"] += 1
+    torch.set_num_threads(1)  # the main process's evaluations must not crowd out the workers
+    run_dir.mkdir(parents=True, exist_ok=True)
+    sink = None
+    if cfg.logger == "wandb":
+        sink = WandbSink(cfg.wandb, to_plain(cfg), run_dir, run_dir.name, cfg.wandb.group or wandb_group)
+    start = time.time()
+    recorder = RunRecorder(cfg, run_dir, shared, start, run_state, sink)
+    if ckpt is not None:
+        recorder.write({"type": "resume", "global_step": shared.global_step, "resumes": run_state["resumes"]})
+    try:
+        # Workers stamp wall_s from this origin: a resumed run's clock continues.
+        origin = start - run_state["wall_s"]
+        result = Runner(to_plain(cfg), shared, recorder, origin, generation=run_state["resumes"]).run()
+    finally:
+        recorder.close()
+    session_wall = time.time() - start
+    run_state["wall_s"] += session_wall
+    status = result.status
+    if status == "finished" and cfg.stop_when_solved and run_state["solved_at"] is not None:
+        status = "solved"  # stopped early because it was; solved_at_step is recorded either way
+
+    try:
+        recorder.collect_evaluation(recorder.evaluator.wait())
+        if status in ("finished", "solved") and cfg.eval.episodes > 0:
+            recorder.evaluator.start(shared.model, shared.global_step)
+            recorder.collect_evaluation(recorder.evaluator.wait())
+    except KeyboardInterrupt:
+        status = "interrupted"
     if status != "failed":
-        save_checkpoint(run_dir / "checkpoint.pt", {
-            "model": shared.model.state_dict(),
-            "target": shared.target.state_dict() if shared.target is not None else None,
-            "optim_state": shared.optim_state,
-            "global_step": shared.global_step,
-            "config": to_plain(cfg),
-        })
+        recorder.save_checkpoint()
+    running = session_wall - (recorder.startup_s or 0.0)
+    solved_at = run_state["solved_at"]
     summary = {
         "algo": cfg.algo.name, "env": env_id(cfg.env), "optim": cfg.optim.name,
         "shared_stats": cfg.optim.shared_stats, "runtime": cfg.runtime.kind,
         "workers": cfg.workers, "seed": cfg.seed,
         "global_steps": shared.global_step,
         "frames": shared.global_step * int(cfg.env.get("frame_skip", 1)),
-        "wall_s": train_wall,
-        "steps_per_s": _rate(shared.global_step, train_wall),
+        "wall_s": run_state["wall_s"],
+        "steps_per_s": _rate(shared.global_step - recorder.start_step, session_wall),
         # Excluding worker start-up (spawn, imports, env creation): the running rate.
         "startup_s": recorder.startup_s,
-        "steps_per_s_running": _rate(shared.global_step, train_wall - (recorder.startup_s or 0.0)),
-        "episodes": recorder.episodes.episodes,
+        "steps_per_s_running": _rate(shared.global_step - recorder.start_step, running),
+        "episodes": run_state["episodes"],
         "recent_mean_return": recorder.episodes.mean,
-        "solved_at_step": recorder.solved_at["global_step"] if recorder.solved_at else None,
-        "solved_wall_s": recorder.solved_at["wall_s"] if recorder.solved_at else None,
-        "final_eval_return": evaluation.mean if evaluation else None,
-        "best_eval_return": evaluation.mean if evaluation else None,
+        "solved_at_step": solved_at["global_step"] if solved_at else None,
+        "solved_wall_s": solved_at["wall_s"] if solved_at else None,
+        "final_eval_return": run_state["last_eval_return"] if status in ("finished", "solved") else None,
+        "best_eval_return": run_state["best_eval_return"],
         "target_syncs": int(shared.target_syncs.value) if shared.target is not None else None,
+        "resumes": run_state["resumes"],
         "status": status,
         "finished": status in ("finished", "solved"),
         "error": result.error,
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     recorder.writer.close()
+    if sink is not None:
+        sink.close(summary)
     if status == "failed":
         raise WorkerError(result.error or "a worker failed")
     return summary

@@ -179,3 +179,15 @@ def test_a_worker_killed_by_sigkill_fails_the_run_within_seconds(run_dir: Path):
     assert summary["status"] == "failed" and "exit code -9" in summary["error"]
     assert metrics.stat().st_size > 2000  # what was written is kept
     assert not _still_running(workers), "worker processes left behind"
+
+
+def test_sigterm_stops_cleanly_with_checkpoint_and_summary(run_dir: Path):
+    proc = _start_long_run(run_dir)
+    workers = _children(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    assert load_checkpoint(run_dir / "checkpoint.pt")["global_step"] == summary["global_steps"]
+    assert not _still_running(workers), "worker processes left behind"

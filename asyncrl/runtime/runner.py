@@ -36,9 +36,14 @@ class RunResult:
     error: str | None = None
 
 
-def worker_seeds(seed: int, workers: int) -> list[int]:
-    """Independent per-worker seeds derived from the run seed."""
-    children = np.random.SeedSequence(seed).spawn(workers)
+def worker_seeds(seed: int, workers: int, generation: int = 0) -> list[int]:
+    """Independent per-worker seeds derived from the run seed.
+
+    ``generation`` counts resumes, so a resumed run does not replay the random
+    streams its workers already used.
+    """
+    entropy = seed if generation == 0 else [seed, generation]
+    children = np.random.SeedSequence(entropy).spawn(workers)
     return [int(child.generate_state(1)[0]) for child in children]
 
 
@@ -66,12 +71,12 @@ class Runner:
     """
 
     def __init__(self, config: dict[str, Any], shared: SharedState, sink: Callable[[Record], bool],
-                 start_time: float) -> None:
+                 start_time: float, generation: int = 0) -> None:
         self.config, self.shared, self.sink = config, shared, sink
         self.kind = config["runtime"]["kind"]
         self.join_timeout = float(config["runtime"]["join_timeout_s"])
         self.queue = CTX.Queue()
-        seeds = worker_seeds(config["seed"], config["workers"])
+        seeds = worker_seeds(config["seed"], config["workers"], generation)
         in_process = self.kind == "processes"
         self.specs = [WorkerSpec(k, seeds[k], config, start_time, in_process) for k in range(config["workers"])]
         self.workers: list[Any] = []

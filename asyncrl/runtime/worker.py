@@ -152,8 +152,10 @@ class ActorLearner:
             now = time.monotonic()
             if now - last_report >= self.report_interval_s:
                 rate = (my_steps - steps_at_report) / (now - last_report)
-                self.send("train", global_step=global_step, steps_per_s=rate, **tracker.pop(),
-                          **learner.exploration(global_step))
+                per_worker = {"steps_per_s": rate, **learner.exploration(global_step)}
+                wid = self.spec.worker_id
+                self.send("train", global_step=global_step, **{f"train/{k}": v for k, v in tracker.pop().items()},
+                          **{f"worker_{wid}/{k}": v for k, v in per_worker.items()})
                 last_report, steps_at_report = now, my_steps
         self.env.close()
 

@@ -1,0 +1,115 @@
+"""Tracking and run artifacts: wandb, grouped keys, periodic eval and checkpoints, resume."""
+
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from asyncrl.checkpoint import load_checkpoint, restore, resume_config
+from asyncrl.train import build_shared_state
+from tests.conftest import read_jsonl, run_cli
+from tests.wandb_log import history, run_info
+
+
+def _wandb_log(run_dir: Path) -> Path:
+    return next((run_dir / "wandb").glob("offline-run-*/run-*.wandb"))
+
+
+def test_wandb_offline_run_holds_the_metrics_and_config(run_dir: Path):
+    proc = run_cli("logger=wandb", "wandb.mode=offline", "wandb.tags=[smoke]", "total_steps=8000",
+                   "stop_when_solved=false", "eval.interval=4000", "eval.episodes=2", "runtime.report_interval_s=0.5",
+                   f"hydra.run.dir={run_dir}")
+    assert proc.returncode == 0, proc.stderr
+    rows = history(_wandb_log(run_dir))
+    keys = set().union(*rows)
+    for key in ("rollout/episode_return", "train/policy_loss", "train/value_loss", "train/entropy", "train/lr",
+                "time/steps_per_s", "worker_0/steps_per_s", "worker_1/steps_per_s", "eval/return_mean",
+                "global_step"):
+        assert key in keys, key
+    # The same numbers as metrics.jsonl, under the same grouped names.
+    records = read_jsonl(run_dir / "metrics.jsonl")
+    jsonl_returns = [r["episode_return"] for r in records if r["type"] == "episode"]
+    wandb_returns = [row["rollout/episode_return"] for row in rows if "rollout/episode_return" in row]
+    assert wandb_returns == jsonl_returns
+    jsonl_lr = [r["train/lr"] for r in records if r["type"] == "train"]
+    assert jsonl_lr and [row["train/lr"] for row in rows if "train/lr" in row] == jsonl_lr
+    info = run_info(_wandb_log(run_dir))
+    assert {"algo", "env", "optim", "workers", "seed", "total_steps"} <= info["config_keys"]
+    assert info["tags"] == ["smoke"]
+
+
+def test_online_without_a_server_falls_back_to_offline_quickly(run_dir: Path):
+    start = time.monotonic()
+    # A closed port on this machine: nothing leaves it, and the connection is refused at once.
+    proc = run_cli("logger=wandb", "wandb.mode=online", "total_steps=1000", "eval.episodes=1",
+                   f"hydra.run.dir={run_dir}",
+                   env={"WANDB_API_KEY": "x" * 40, "WANDB_BASE_URL": "http://127.0.0.1:9"})
+    assert proc.returncode == 0, proc.stderr
+    assert "logging offline instead" in proc.stderr
+    assert _wandb_log(run_dir).exists()
+    assert time.monotonic() - start < 60
+
+
+def test_multirun_jobs_share_a_wandb_group_named_after_the_sweep(tmp_path: Path):
+    sweep = tmp_path / "sweeps" / "my-sweep"
+    proc = run_cli("-m", "seed=0,1", "logger=wandb", "total_steps=500", "eval.episodes=0",
+                   f"hydra.sweep.dir={sweep}")
+    assert proc.returncode == 0, proc.stderr
+    groups = {run_info(_wandb_log(d))["group"] for d in sweep.iterdir() if d.is_dir()}
+    assert groups == {"sweeps-my-sweep"}
+
+
+def test_periodic_evaluation_and_checkpoints(run_dir: Path):
+    proc = run_cli("total_steps=9000", "stop_when_solved=false", "eval.interval=3000", "eval.episodes=2",
+                   "checkpoint.interval=4000", f"hydra.run.dir={run_dir}")
+    assert proc.returncode == 0, proc.stderr
+    evals = [r for r in read_jsonl(run_dir / "metrics.jsonl") if r["type"] == "eval"]
+    # Three periodic evaluations (a busy evaluator may skip one) and the final one.
+    assert 3 <= len(evals) <= 4 and evals[-1]["global_step"] >= 9000
+    assert all(len(r["eval/returns"]) == 2 for r in evals)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["best_eval_return"] == max(r["eval/return_mean"] for r in evals)
+    assert summary["final_eval_return"] == evals[-1]["eval/return_mean"]
+
+
+def test_resume_continues_the_step_statistics_and_metrics(run_dir: Path):
+    proc = run_cli("total_steps=4000", "stop_when_solved=false", "eval.episodes=1", f"hydra.run.dir={run_dir}")
+    assert proc.returncode == 0, proc.stderr
+    first = read_jsonl(run_dir / "metrics.jsonl")
+    saved = load_checkpoint(run_dir / "checkpoint.pt")
+    assert saved["global_step"] >= 4000
+
+    # The restored shared state equals the checkpoint, before any worker runs.
+    cfg, ckpt = resume_config(run_dir, ["total_steps=8000"])
+    shared = build_shared_state(cfg)
+    restore(shared, ckpt)
+    assert shared.global_step == saved["global_step"]
+    assert all(torch.equal(a, b) for a, b in zip(shared.optim_state, saved["optim_state"], strict=True))
+    assert all(torch.equal(shared.model.state_dict()[k], v) for k, v in saved["model"].items())
+
+    proc = run_cli(f"resume={run_dir}", "total_steps=8000")
+    assert proc.returncode == 0, proc.stderr
+    records = read_jsonl(run_dir / "metrics.jsonl")
+    assert records[: len(first)] == first  # appended, never overwritten
+    resumed = records[len(first)]
+    assert resumed["type"] == "resume" and resumed["global_step"] == saved["global_step"]
+    later = [r["global_step"] for r in records[len(first) + 1 :] if r["type"] == "episode"]
+    assert later and min(later) > saved["global_step"]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["resumes"] == 1 and 8000 <= summary["global_steps"] < 8000 + 10
+    assert load_checkpoint(run_dir / "checkpoint.pt")["config"]["total_steps"] == 8000
+
+
+def test_resume_from_a_directory_without_checkpoint_is_one_line(tmp_path: Path):
+    proc = run_cli(f"resume={tmp_path}", timeout=60)
+    assert proc.returncode == 2 and "no checkpoint.pt" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_resume_refuses_to_change_a_config_group(run_dir: Path):
+    proc = run_cli("total_steps=500", "eval.episodes=0", f"hydra.run.dir={run_dir}")
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli(f"resume={run_dir}", "algo=nstep_q", timeout=60)
+    assert proc.returncode == 2 and "algo" in proc.stderr and "when resuming" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert json.loads((run_dir / "summary.json").read_text())["algo"] == "a3c"  # the run is untouched
