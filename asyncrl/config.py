@@ -144,6 +144,11 @@ class RuntimeConfig:
     report_interval_s: float = 2.0
     # Seconds the main process waits for workers to stop before killing them.
     join_timeout_s: float = 10.0
+    # A worker that sends no record for this long is reported as stuck and the run stops.
+    heartbeat_timeout_s: float = 120.0
+    # Updates with a non-finite loss or gradient are skipped and counted; this many in a
+    # row from one worker stop the run.
+    max_nonfinite_updates: int = 20
 
 
 @dataclass
@@ -279,6 +284,10 @@ def validate(cfg: DictConfig) -> None:
     _require(cfg.runtime.kind in kinds, "runtime.kind", "must be processes or threads", cfg.runtime.kind)
     _require(cfg.runtime.report_interval_s > 0, "runtime.report_interval_s", "must be > 0",
              cfg.runtime.report_interval_s)
+    _require(cfg.runtime.heartbeat_timeout_s > cfg.runtime.report_interval_s, "runtime.heartbeat_timeout_s",
+             "must be longer than runtime.report_interval_s", cfg.runtime.heartbeat_timeout_s)
+    _require(cfg.runtime.max_nonfinite_updates >= 1, "runtime.max_nonfinite_updates", "must be >= 1",
+             cfg.runtime.max_nonfinite_updates)
     _require(cfg.eval.episodes >= 0, "eval.episodes", "must be >= 0", cfg.eval.episodes)
     _require(cfg.eval.interval >= 0, "eval.interval", "must be >= 0 (0: only at the end)", cfg.eval.interval)
     _require(cfg.checkpoint.interval >= 0, "checkpoint.interval", "must be >= 0 (0: only at the end)",

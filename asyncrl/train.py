@@ -95,6 +95,8 @@ class RunRecorder:
             self.startup_s = time.time() - self.start_time
         self.write(record)
         step = self.shared.global_step
+        if record["type"] == "skipped_update":
+            self.state["skipped_updates"] += 1
         if record["type"] == "episode":
             self.episodes.add(record["episode_return"])
             self.state["episodes"] += 1
@@ -143,7 +145,7 @@ class RunRecorder:
 
 def _new_run_state() -> dict[str, Any]:
     return {"episodes": 0, "wall_s": 0.0, "best_eval_return": None, "last_eval_return": None,
-            "solved_at": None, "resumes": 0}
+            "solved_at": None, "resumes": 0, "skipped_updates": 0}
 
 
 def train(cfg: DictConfig, run_dir: Path, ckpt: dict[str, Any] | None = None,
@@ -209,6 +211,7 @@ def train(cfg: DictConfig, run_dir: Path, ckpt: dict[str, Any] | None = None,
         "best_eval_return": run_state["best_eval_return"],
         "target_syncs": int(shared.target_syncs.value) if shared.target is not None else None,
         "resumes": run_state["resumes"],
+        "skipped_updates": run_state["skipped_updates"],  # non-finite loss or gradient
         "status": status,
         "finished": status in ("finished", "solved"),
         "error": result.error,

@@ -94,6 +94,21 @@ BAD_INPUTS = [
     ("algo=nstep_q algo.eps_probs=[0.5,0.6,0.3]", "algo.eps_probs"),
     ("algo=nstep_q env=gym env.id=Pendulum-v1", "discrete action space"),
     ("algo=one_step_q model.lstm=true", "model.lstm"),
+    ("optim.alpha=1.5", "optim.alpha"),
+    ("optim.eps=0", "optim.eps"),
+    ("optim=adam", "optim"),
+    ("algo.entropy_beta=-1", "algo.entropy_beta"),
+    ("eval.episodes=-1", "eval.episodes"),
+    ("model.activation=gelu", "model.activation"),
+    ("env.solved_window=0", "env.solved_window"),
+    ("logger=tensorboard", "logger"),
+    ("logger=wandb wandb.mode=sometimes", "wandb.mode"),
+    ("checkpoint.interval=-5", "checkpoint.interval"),
+    ("progress=loud", "progress"),
+    ("env=atari env.game=NoSuchGame", "env.game"),
+    ("resume=/nonexistent/run", "resume"),
+    ("runtime.heartbeat_timeout_s=1", "runtime.heartbeat_timeout_s"),
+    ("algo=nstep_q algo.loss=l1", "algo.loss"),
 ]
 
 

@@ -81,11 +81,14 @@ class Runner:
         self.specs = [WorkerSpec(k, seeds[k], config, start_time, in_process) for k in range(config["workers"])]
         self.workers: list[Any] = []
         self.done: set[int] = set()
+        self.heartbeat_s = float(config["runtime"]["heartbeat_timeout_s"])
+        self.last_seen: dict[int, float] = {}
 
     def _start(self) -> None:
         if self.kind == "threads":
             torch.set_num_threads(1)
         for spec in self.specs:
+            self.last_seen[spec.worker_id] = time.monotonic()
             args = (spec, self.shared, self.queue)
             if self.kind == "processes":
                 worker = CTX.Process(target=worker_main, args=args, name=f"asyncrl-worker-{spec.worker_id}",
@@ -97,16 +100,24 @@ class Runner:
             self.workers.append(worker)
 
     def _dead_worker(self) -> str | None:
-        """A worker process that exited without saying so (killed, crashed)."""
-        for spec, worker in zip(self.specs, self.workers, strict=False):
+        """A worker that exited without saying so (killed, crashed), or went silent (stuck)."""
+        now = time.monotonic()
+        for spec, worker in zip(self.specs, self.workers, strict=True):
+            if spec.worker_id in self.done:
+                continue
             code = getattr(worker, "exitcode", None)
-            if code not in (None, 0) and spec.worker_id not in self.done:
+            if code not in (None, 0):
                 return f"worker {spec.worker_id} died with exit code {code} (killed by a signal if negative)"
+            silent = now - self.last_seen.get(spec.worker_id, now)
+            if silent > self.heartbeat_s:
+                return (f"worker {spec.worker_id} sent nothing for {silent:.0f} s "
+                        f"(runtime.heartbeat_timeout_s={self.heartbeat_s:g}); stuck, e.g. in env.step?")
         return None
 
     def _handle(self, record: Record) -> str | None:
         """Pass one record on; return a stop reason, if any."""
         kind = record["type"]
+        self.last_seen[record["worker"]] = time.monotonic()
         if kind == "error":
             return f"worker {record['worker']} failed:\n{record['traceback']}"
         if kind == "done":

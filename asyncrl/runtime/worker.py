@@ -92,6 +92,8 @@ class ActorLearner:
         self.lr = LinearDecay(cfg.optim.lr, cfg.total_steps, cfg.optim.anneal_lr)
         self.grad_clip = cfg.optim.grad_clip
         self.report_interval_s = cfg.runtime.report_interval_s
+        self.max_nonfinite = cfg.runtime.max_nonfinite_updates
+        self.nonfinite_streak = 0
         self.frames_per_step = int(cfg.env.get("frame_skip", 1))
 
     def send(self, kind: str, **fields: Any) -> None:
@@ -141,7 +143,8 @@ class ActorLearner:
             metrics = self.update(segment, global_step)
             _, global_step = shared.advance(steps)
             my_steps += steps
-            tracker.add(metrics)
+            if metrics:  # empty when the update was skipped
+                tracker.add(metrics)
             if game_over or truncated:
                 self.send("episode", global_step=global_step, frames=global_step * self.frames_per_step,
                           wall_s=time.time() - self.spec.start_time, episode_return=episode_return,
@@ -160,15 +163,28 @@ class ActorLearner:
         self.env.close()
 
     def update(self, segment: Segment, global_step: int) -> dict[str, float]:
-        """Loss, local backward, clipping, then the lock-free shared step."""
+        """Loss, local backward, clipping, then the lock-free shared step.
+
+        A non-finite loss or gradient never reaches the shared parameters: the
+        update is skipped and reported; ``max_nonfinite_updates`` in a row
+        stop the run with an error.
+        """
         loss, metrics = self.learner.loss(segment, self.shared.target)
         for p in self.local_params:
             p.grad = None
         loss.backward()
         grads = [p.grad for p in self.local_params]
-        if self.grad_clip is not None:
-            metrics["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(self.local_params, self.grad_clip))
+        norm = torch.nn.utils.clip_grad_norm_(self.local_params, self.grad_clip or float("inf"))
+        if not (torch.isfinite(loss) and torch.isfinite(norm)):
+            self.nonfinite_streak += 1
+            self.send("skipped_update", global_step=global_step, loss=float(loss), grad_norm=float(norm))
+            if self.nonfinite_streak >= self.max_nonfinite:
+                raise FloatingPointError(f"{self.nonfinite_streak} updates in a row had a non-finite loss or "
+                                         f"gradient (last loss {float(loss)}, gradient norm {float(norm)})")
+            return {}
+        self.nonfinite_streak = 0
         lr = self.lr(global_step)
         self.optimizer.step(grads, lr)
+        metrics["grad_norm"] = float(norm)
         metrics["lr"] = lr
         return metrics
