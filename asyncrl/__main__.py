@@ -59,6 +59,9 @@ def main(cfg: DictConfig) -> None:
         print(f"error: {exc}", file=sys.stderr)
         print(f"run directory: {run_dir}", file=sys.stderr)
         sys.exit(1)
+    except OSError as exc:  # e.g. the disk is full or the directory went read-only
+        print(f"error: cannot write the run directory {run_dir}: {exc}", file=sys.stderr)
+        sys.exit(1)
     ret = summary["final_eval_return"]
     ret_text = "-" if ret is None else f"{ret:.1f}"
     print(f"{summary['status']}: {summary['global_steps']:,} steps in {summary['wall_s']:.1f} s "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -51,10 +52,10 @@ def _rate(steps: int, seconds: float) -> float:
 
 def _previous_episodes(path: Path, window: int) -> list[float]:
     """The last ``window`` episode returns already in metrics.jsonl (for a resumed run)."""
-    if not path.exists():
+    if not path.is_file():
         return []
-    returns = [json.loads(line)["episode_return"] for line in path.read_text().splitlines()
-               if '"type": "episode"' in line]
+    with path.open(encoding="utf-8") as f:
+        returns = [json.loads(line)["episode_return"] for line in f if '"type": "episode"' in line]
     return returns[-window:]
 
 
@@ -70,9 +71,8 @@ class RunRecorder:
         self.start_step = shared.global_step
         self.progress = Progress(cfg.total_steps, cfg.progress)
         self.episodes = EpisodeStats(cfg.env.solved_window, cfg.env.solved_return)
-        for value in _previous_episodes(run_dir / "metrics.jsonl", cfg.env.solved_window):
-            self.episodes.recent.append(value)
         self.startup_s: float | None = None
+        self.end_time: float | None = None  # set when the workers have stopped
         self.evaluator = BackgroundEvaluator(cfg.env, cfg.eval.episodes, cfg.eval.max_episode_steps,
                                              cfg.seed + EVAL_SEED)
         self.next_eval = self._next_multiple(cfg.eval.interval)
@@ -82,9 +82,13 @@ class RunRecorder:
     def _next_multiple(self, interval: int) -> int | None:
         return None if interval <= 0 else (self.shared.global_step // interval + 1) * interval
 
+    def wall_now(self) -> float:
+        """Seconds of training so far, over all sessions of a resumed run."""
+        return self.state["wall_s"] + (self.end_time or time.time()) - self.start_time
+
     def write(self, record: Record) -> None:
         """One record to metrics.jsonl and wandb."""
-        record.setdefault("wall_s", self.state["wall_s"] + time.time() - self.start_time)
+        record.setdefault("wall_s", self.wall_now())
         self.writer.write(record)
         if self.wandb is not None:
             self.wandb.write(record)
@@ -137,7 +141,8 @@ class RunRecorder:
 
     def save_checkpoint(self) -> None:
         """Snapshot the shared state now (workers keep running: a Hogwild snapshot)."""
-        save_checkpoint(self.run_dir / FILENAME, checkpoint_payload(self.shared, to_plain(self.cfg), self.state))
+        state = {**self.state, "wall_s": self.wall_now()}
+        save_checkpoint(self.run_dir / FILENAME, checkpoint_payload(self.shared, to_plain(self.cfg), state))
 
     def close(self) -> None:
         self.progress.close()
@@ -169,25 +174,31 @@ def train(cfg: DictConfig, run_dir: Path, ckpt: dict[str, Any] | None = None,
     recorder = RunRecorder(cfg, run_dir, shared, start, run_state, sink)
     if ckpt is not None:
         recorder.write({"type": "resume", "global_step": shared.global_step, "resumes": run_state["resumes"]})
+        # The recent-return window (solved criterion, progress) continues from the earlier part.
+        recorder.episodes.recent.extend(_previous_episodes(run_dir / "metrics.jsonl", cfg.env.solved_window))
     try:
         # Workers stamp wall_s from this origin: a resumed run's clock continues.
         origin = start - run_state["wall_s"]
         result = Runner(to_plain(cfg), shared, recorder, origin, generation=run_state["resumes"]).run()
     finally:
         recorder.close()
-    session_wall = time.time() - start
-    run_state["wall_s"] += session_wall
+    recorder.end_time = time.time()
+    session_wall = recorder.end_time - start
     status = result.status
     if status == "finished" and cfg.stop_when_solved and run_state["solved_at"] is not None:
         status = "solved"  # stopped early because it was; solved_at_step is recorded either way
 
     try:
-        recorder.collect_evaluation(recorder.evaluator.wait())
+        if status != "interrupted":  # after Ctrl-C, do not wait for a periodic evaluation
+            recorder.collect_evaluation(recorder.evaluator.wait())
         if status in ("finished", "solved") and cfg.eval.episodes > 0:
             recorder.evaluator.start(shared.model, shared.global_step)
             recorder.collect_evaluation(recorder.evaluator.wait())
     except KeyboardInterrupt:
         status = "interrupted"
+    except OSError:
+        if status != "failed":
+            raise
     if status != "failed":
         recorder.save_checkpoint()
     running = session_wall - (recorder.startup_s or 0.0)
@@ -198,7 +209,7 @@ def train(cfg: DictConfig, run_dir: Path, ckpt: dict[str, Any] | None = None,
         "workers": cfg.workers, "seed": cfg.seed,
         "global_steps": shared.global_step,
         "frames": shared.global_step * int(cfg.env.get("frame_skip", 1)),
-        "wall_s": run_state["wall_s"],
+        "wall_s": recorder.wall_now(),
         "steps_per_s": _rate(shared.global_step - recorder.start_step, session_wall),
         # Excluding worker start-up (spawn, imports, env creation): the running rate.
         "startup_s": recorder.startup_s,
@@ -216,8 +227,13 @@ def train(cfg: DictConfig, run_dir: Path, ckpt: dict[str, Any] | None = None,
         "finished": status in ("finished", "solved"),
         "error": result.error,
     }
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    recorder.writer.close()
+    try:
+        (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        recorder.writer.close()
+    except OSError as exc:
+        if status != "failed":
+            raise
+        print(f"warning: could not finish writing {run_dir}: {exc}", file=sys.stderr)
     if sink is not None:
         sink.close(summary)
     if status == "failed":

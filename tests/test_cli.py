@@ -208,3 +208,16 @@ def test_sigterm_stops_cleanly_with_checkpoint_and_summary(run_dir: Path):
     assert summary["status"] == "interrupted"
     assert load_checkpoint(run_dir / "checkpoint.pt")["global_step"] == summary["global_steps"]
     assert not _still_running(workers), "worker processes left behind"
+
+
+def test_a_second_sigint_forces_the_exit(run_dir: Path):
+    proc = _start_long_run(run_dir)
+    workers = _children(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert time.monotonic() - start < 30
+    assert not _still_running(workers), "worker processes left behind"

@@ -73,3 +73,32 @@ def test_one_worker_with_threads_is_reproducible(tmp_path: Path):
                    "eval.episodes=3", f"hydra.run.dir={other}")
     assert proc.returncode == 0, proc.stderr
     assert _without_timings(read_jsonl(other / "metrics.jsonl")) != runs[0]
+
+
+def test_an_unwritable_run_directory_fails_cleanly_and_keeps_the_checkpoint(tmp_path: Path):
+    run_dir = tmp_path / "run"
+    proc = run_cli("total_steps=2000", "eval.episodes=0", f"hydra.run.dir={run_dir}")
+    assert proc.returncode == 0, proc.stderr
+    before = load_checkpoint(run_dir / "checkpoint.pt")
+    # The disk fills up: every write to these files now fails with ENOSPC.
+    (run_dir / "metrics.jsonl").unlink()
+    (run_dir / "metrics.jsonl").symlink_to("/dev/full")
+    (run_dir / "checkpoint.pt.tmp").symlink_to("/dev/full")
+    proc = run_cli(f"resume={run_dir}", "total_steps=100000", timeout=120)
+    assert proc.returncode == 1
+    assert "cannot write the run directory" in proc.stderr and "No space left" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    after = load_checkpoint(run_dir / "checkpoint.pt")  # untouched and still readable
+    assert after["global_step"] == before["global_step"]
+
+
+def test_a_directory_that_fails_mid_run_stops_the_workers_with_a_clear_error(tmp_path: Path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "metrics.jsonl").symlink_to("/dev/full")
+    proc = run_cli("total_steps=1000000", f"hydra.run.dir={run_dir}", timeout=120)
+    assert proc.returncode == 1
+    assert "cannot write the run directory" in proc.stderr and "Traceback" not in proc.stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "failed" and "No space left" in summary["error"]
+    assert not (run_dir / "checkpoint.pt").exists()  # nothing written from a failed run

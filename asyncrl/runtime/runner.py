@@ -148,6 +148,8 @@ class Runner:
                         break
             except KeyboardInterrupt:
                 result = RunResult("interrupted")
+            except OSError as exc:  # the main process could not write the run's files
+                result = RunResult("failed", f"cannot write the run directory: {exc}")
             finally:
                 self.shared.stop.set()
                 late_error = self._shutdown()
@@ -156,28 +158,32 @@ class Runner:
         return result
 
     def _shutdown(self) -> str | None:
-        """Stop and join every worker, draining records meanwhile; kill stragglers."""
+        """Stop and join every worker, draining records meanwhile; kill stragglers.
+
+        Waits at most ``runtime.join_timeout_s``; a second Ctrl-C ends the wait
+        at once. Worker processes still alive then are killed.
+        """
         deadline = time.monotonic() + self.join_timeout
         error = None
-        while len(self.done) < len(self.workers) and time.monotonic() < deadline:
-            if not any(worker.is_alive() for worker in self.workers):
-                break
-            try:
-                record = self.queue.get(timeout=0.1)
-            except queue_lib.Empty:
-                continue
-            except KeyboardInterrupt:
-                break  # a second Ctrl-C: stop waiting
-            error = self._handle(record) or error
-        self._drain()
-        for worker in self.workers:
-            if isinstance(worker, threading.Thread):
-                worker.join(timeout=max(0.0, deadline - time.monotonic()))
-            else:
+        try:
+            while len(self.done) < len(self.workers) and time.monotonic() < deadline:
+                if not any(worker.is_alive() for worker in self.workers):
+                    break
+                try:
+                    error = self._handle(self.queue.get(timeout=0.1)) or error
+                except queue_lib.Empty:
+                    continue
+                except OSError:
+                    continue  # the run directory is failing: keep stopping the workers
+            self._drain()
+            for worker in self.workers:
                 worker.join(timeout=max(0.1, deadline - time.monotonic()))
-                if worker.is_alive():
-                    worker.kill()
-                    worker.join(timeout=5)
+        except KeyboardInterrupt:
+            pass  # a second Ctrl-C: stop waiting
+        for worker in self.workers:
+            if not isinstance(worker, threading.Thread) and worker.is_alive():
+                worker.kill()
+                worker.join(timeout=5)
         self.queue.close()
         return error
 
@@ -189,4 +195,7 @@ class Runner:
             except (queue_lib.Empty, OSError, ValueError):
                 return
             if record["type"] not in ("error", "done"):
-                self.sink(record)
+                try:
+                    self.sink(record)
+                except OSError:
+                    return
