@@ -63,8 +63,9 @@ class RunRecorder:
     """The main process's sink: files, wandb, progress, solved check, evaluations, checkpoints."""
 
     def __init__(self, cfg: DictConfig, run_dir: Path, shared: SharedState, start_time: float,
-                 run_state: dict[str, Any], wandb_sink: WandbSink | None) -> None:
+                 run_state: dict[str, Any], wandb_sink: WandbSink | None, plain_config: dict[str, Any]) -> None:
         self.cfg, self.run_dir, self.shared, self.start_time = cfg, run_dir, shared, start_time
+        self.plain_config = plain_config  # the resolved config, as checkpoints store it
         self.state = run_state  # what a checkpoint carries over to a resumed run
         self.writer = JsonlWriter(run_dir / "metrics.jsonl")
         self.wandb = wandb_sink
@@ -142,7 +143,7 @@ class RunRecorder:
     def save_checkpoint(self) -> None:
         """Snapshot the shared state now (workers keep running: a Hogwild snapshot)."""
         state = {**self.state, "wall_s": self.wall_now()}
-        save_checkpoint(self.run_dir / FILENAME, checkpoint_payload(self.shared, to_plain(self.cfg), state))
+        save_checkpoint(self.run_dir / FILENAME, checkpoint_payload(self.shared, self.plain_config, state))
 
     def close(self) -> None:
         self.progress.close()
@@ -167,11 +168,12 @@ def train(cfg: DictConfig, run_dir: Path, ckpt: dict[str, Any] | None = None,
         run_state["resumes"] += 1
     torch.set_num_threads(1)  # the main process's evaluations must not crowd out the workers
     run_dir.mkdir(parents=True, exist_ok=True)
+    plain = to_plain(cfg)
     sink = None
     if cfg.logger == "wandb":
-        sink = WandbSink(cfg.wandb, to_plain(cfg), run_dir, run_dir.name, cfg.wandb.group or wandb_group)
+        sink = WandbSink(cfg.wandb, plain, run_dir, run_dir.name, cfg.wandb.group or wandb_group)
     start = time.time()
-    recorder = RunRecorder(cfg, run_dir, shared, start, run_state, sink)
+    recorder = RunRecorder(cfg, run_dir, shared, start, run_state, sink, plain)
     if ckpt is not None:
         recorder.write({"type": "resume", "global_step": shared.global_step, "resumes": run_state["resumes"]})
         # The recent-return window (solved criterion, progress) continues from the earlier part.
@@ -179,7 +181,7 @@ def train(cfg: DictConfig, run_dir: Path, ckpt: dict[str, Any] | None = None,
     try:
         # Workers stamp wall_s from this origin: a resumed run's clock continues.
         origin = start - run_state["wall_s"]
-        result = Runner(to_plain(cfg), shared, recorder, origin, generation=run_state["resumes"]).run()
+        result = Runner(plain, shared, recorder, origin, generation=run_state["resumes"]).run()
     finally:
         recorder.close()
     recorder.end_time = time.time()

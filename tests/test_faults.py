@@ -9,7 +9,6 @@ import torch
 
 from asyncrl.checkpoint import load_checkpoint
 from tests.conftest import read_jsonl, run_cli
-from tests.test_cli import _children, _still_running  # noqa: F401 - process-table helpers
 
 
 def test_a_non_finite_update_is_skipped_and_counted(run_dir: Path):
