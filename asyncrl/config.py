@@ -215,6 +215,9 @@ class Config:
     # optimizer statistics); its metrics.jsonl is appended to.
     resume: str | None = None
     workers: int = 2
+    # Environments each worker steps side by side, acting on all in one batched
+    # forward and learning from their segments together. 1 is the paper's algorithm.
+    envs_per_worker: int = 1
     seed: int = 0
     total_steps: int = 300_000
     stop_when_solved: bool = True
@@ -276,6 +279,7 @@ def validate(cfg: DictConfig) -> None:
     """Check value ranges the schema types cannot express; raise ConfigError."""
     _require(cfg.workers >= 1, "workers", "must be >= 1", cfg.workers)
     _require(cfg.total_steps >= 1, "total_steps", "must be >= 1", cfg.total_steps)
+    _require(cfg.envs_per_worker >= 1, "envs_per_worker", "must be >= 1", cfg.envs_per_worker)
     _require(cfg.progress in ("auto", "bar", "log", "off"), "progress",
              "must be one of auto, bar, log, off", cfg.progress)
     _check_algo(cfg.algo)

@@ -76,10 +76,12 @@ def test_unknown_game_is_one_clear_line(run_dir: Path):
     assert "env.game='NoSuchGame'" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("algo", ["a3c", "one_step_q", "one_step_sarsa", "nstep_q"])
-def test_short_breakout_run_of_each_algorithm(run_dir: Path, algo: str):
-    proc = run_cli(f"algo={algo}", "env=breakout", "workers=2", "total_steps=1500", "eval.episodes=1",
-                   "eval.max_episode_steps=3000", f"hydra.run.dir={run_dir}", timeout=240)
+@pytest.mark.parametrize(("algo", "k"), [("a3c", 1), ("one_step_q", 1), ("one_step_sarsa", 1), ("nstep_q", 1),
+                                         ("a3c", 3), ("one_step_sarsa", 3)])
+def test_short_breakout_run_of_each_algorithm(run_dir: Path, algo: str, k: int):
+    """Each learner on Breakout, with the gymnasium stack (K = 1) and ale-py's vector env (K = 3)."""
+    proc = run_cli(f"algo={algo}", "env=breakout", "workers=2", f"envs_per_worker={k}", f"total_steps={1500 * k}",
+                   "eval.episodes=1", "eval.max_episode_steps=3000", f"hydra.run.dir={run_dir}", timeout=240)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["env"] == "ALE/Breakout-v5" and summary["status"] == "finished"
@@ -91,4 +93,7 @@ def test_short_breakout_run_of_each_algorithm(run_dir: Path, algo: str):
         assert float(record["episode_return"]).is_integer() and record["episode_return"] >= 0
         assert record["episode_length"] > 100
         assert record["frames"] == 4 * record["global_step"]
+        assert record["env"] in range(k)
+    if k > 1:  # every env of a worker plays its own games
+        assert len({(r["worker"], r["env"]) for r in episodes}) >= k
     assert (run_dir / "checkpoint.pt").exists()

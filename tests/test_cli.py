@@ -198,6 +198,16 @@ def test_a_worker_killed_by_sigkill_fails_the_run_within_seconds(run_dir: Path):
     assert not _still_running(workers), "worker processes left behind"
 
 
+def test_workers_exit_when_the_main_process_is_killed(run_dir: Path):
+    proc = _start_long_run(run_dir)
+    workers = [pid for pid in _children(proc.pid)
+               if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert len(workers) == 2
+    proc.kill()  # SIGKILL: no handler runs in the main process
+    proc.communicate(timeout=30)
+    assert not _still_running(workers, wait_s=20), "orphaned workers kept running"
+
+
 def test_sigterm_stops_cleanly_with_checkpoint_and_summary(run_dir: Path):
     proc = _start_long_run(run_dir)
     workers = _children(proc.pid)

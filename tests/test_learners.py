@@ -41,9 +41,9 @@ class TableAC(nn.Module):
 
 def segment(terminal: bool, next_action: int | None = None, truncated: bool = False) -> Segment:
     """States 0 -> 1 -> 2 -> 3 with actions 0, 1, 0 and rewards 1, 0, 2."""
-    return Segment(obs=torch.tensor([[0.0], [1.0], [2.0], [3.0]]), actions=torch.tensor([0, 1, 0]),
-                   rewards=torch.tensor([1.0, 0.0, 2.0]), terminated=torch.tensor([False, False, terminal]),
-                   truncated=truncated, next_action=next_action)
+    return Segment.single(obs=torch.tensor([[0.0], [1.0], [2.0], [3.0]]), actions=torch.tensor([0, 1, 0]),
+                          rewards=torch.tensor([1.0, 0.0, 2.0]), terminated=torch.tensor([False, False, terminal]),
+                          truncated=truncated, next_action=next_action)
 
 
 def q_cfg(loss: str = "squared") -> SimpleNamespace:
@@ -62,7 +62,7 @@ Q_TAKEN = torch.tensor([1.0, 0.0, 0.5])
 @pytest.mark.parametrize("terminal", [False, True])
 def test_one_step_q_targets(terminal):
     learner = q_learner(OneStepQ)
-    y = learner.targets(segment(terminal), TableQ(TARGET_TABLE))
+    y = learner.targets(segment(terminal), TableQ(TARGET_TABLE))[:, 0]
     # max_a target(s_1)=30, target(s_2)=40, target(s_3)=70
     last = 2.0 if terminal else 2.0 + GAMMA * 70
     assert y.tolist() == pytest.approx([1 + GAMMA * 30, 0 + GAMMA * 40, last])
@@ -70,31 +70,31 @@ def test_one_step_q_targets(terminal):
 
 def test_truncated_segment_bootstraps():
     learner = q_learner(NStepQ)
-    cut = learner.targets(segment(False, truncated=True), TableQ(TARGET_TABLE))
-    plain = learner.targets(segment(False), TableQ(TARGET_TABLE))
+    cut = learner.targets(segment(False, truncated=True), TableQ(TARGET_TABLE))[:, 0]
+    plain = learner.targets(segment(False), TableQ(TARGET_TABLE))[:, 0]
     assert cut.tolist() == pytest.approx(plain.tolist())
     assert cut[2].item() == pytest.approx(2 + GAMMA * 70)
 
 
 def test_sarsa_uses_the_next_action_actually_taken():
     learner = q_learner(OneStepSarsa)
-    y = learner.targets(segment(False, next_action=0), TableQ(TARGET_TABLE))
+    y = learner.targets(segment(False, next_action=0), TableQ(TARGET_TABLE))[:, 0]
     # next actions: a_1=1 in s_1 (5), a_2=0 in s_2 (1), chosen a'=0 in s_3 (60)
     assert y.tolist() == pytest.approx([1 + GAMMA * 5, 0 + GAMMA * 1, 2 + GAMMA * 60])
-    y_other = learner.targets(segment(False, next_action=1), TableQ(TARGET_TABLE))
+    y_other = learner.targets(segment(False, next_action=1), TableQ(TARGET_TABLE))[:, 0]
     assert y_other[2].item() == pytest.approx(2 + GAMMA * 70)
 
 
 def test_sarsa_terminal_ignores_next_action():
     learner = q_learner(OneStepSarsa)
-    y = learner.targets(segment(True, next_action=None), TableQ(TARGET_TABLE))
+    y = learner.targets(segment(True, next_action=None), TableQ(TARGET_TABLE))[:, 0]
     assert y[2].item() == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize("terminal", [False, True])
 def test_nstep_q_targets(terminal):
     learner = q_learner(NStepQ)
-    y = learner.targets(segment(terminal), TableQ(TARGET_TABLE))
+    y = learner.targets(segment(terminal), TableQ(TARGET_TABLE))[:, 0]
     r2 = 2.0 if terminal else 2.0 + GAMMA * 70  # bootstrap max_a target(s_3) = 70
     r1 = 0.0 + GAMMA * r2
     r0 = 1.0 + GAMMA * r1
@@ -105,7 +105,7 @@ def test_squared_loss_and_gradient_by_hand():
     learner = q_learner(NStepQ)
     target = TableQ(TARGET_TABLE)
     loss, metrics = learner.loss(segment(False), target)
-    y = learner.targets(segment(False), target)
+    y = learner.targets(segment(False), target)[:, 0]
     assert loss.item() == pytest.approx(((y - Q_TAKEN) ** 2).sum().item())
     loss.backward()
     grad = learner.model.table.grad
@@ -119,7 +119,7 @@ def test_huber_loss_is_linear_for_large_errors():
     learner = q_learner(OneStepQ, loss="huber")
     target = TableQ(TARGET_TABLE)
     loss, _ = learner.loss(segment(False), target)
-    y = learner.targets(segment(False), target)
+    y = learner.targets(segment(False), target)[:, 0]
     err = (y - Q_TAKEN).abs()
     expected = torch.where(err < 1, 0.5 * err**2, err - 0.5).sum()
     assert loss.item() == pytest.approx(expected.item())
@@ -166,15 +166,15 @@ def test_a3c_samples_from_its_policy():
     cfg = SimpleNamespace(gamma=GAMMA, t_max=5, entropy_beta=0.01, value_loss_coef=0.5)
     learner = A3C(TableAC(logits, torch.zeros(1)), cfg, 2, np.random.default_rng(0))
     with torch.no_grad():
-        actions = [learner.act(torch.tensor([0.0]), 0) for _ in range(4000)]
+        actions = [learner.act(torch.tensor([[0.0]]), 0)[0] for _ in range(4000)]
     assert np.mean(actions) == pytest.approx(0.75, abs=0.03)
 
 
 def test_q_learner_acts_greedily_once_epsilon_is_small():
     learner = q_learner(OneStepQ)  # final epsilon 0.1 after 100 steps
     with torch.no_grad():
-        greedy_share = np.mean([learner.act(torch.tensor([2.0]), 10_000) == 1 for _ in range(4000)])
-        early = np.mean([learner.act(torch.tensor([2.0]), 0) == 1 for _ in range(4000)])
+        greedy_share = np.mean([learner.act(torch.tensor([[2.0]]), 10_000)[0] == 1 for _ in range(4000)])
+        early = np.mean([learner.act(torch.tensor([[2.0]]), 0)[0] == 1 for _ in range(4000)])
     assert greedy_share == pytest.approx(0.95, abs=0.02)  # 0.9 greedy + 0.1 * 1/2 random
     assert early == pytest.approx(0.5, abs=0.03)  # epsilon 1 at the start: uniform
     assert learner.worker_info() == {"final_epsilon": 0.1}

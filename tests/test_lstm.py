@@ -24,16 +24,18 @@ def lstm_learner() -> A3C:
 def test_state_reset_at_episode_start_and_carried_across_segments():
     learner = lstm_learner()
     learner.on_episode_start()
-    assert all(t.abs().sum() == 0 for t in learner.state)
     with torch.no_grad():
+        learner.act(torch.zeros(3, 4), 0)  # the first act of an episode starts from the zero state
+        assert torch.equal(learner.segment_state[0], torch.zeros(3, 8))
         for _ in range(3):
-            learner.act(torch.rand(4), 0)
+            learner.act(torch.rand(3, 4), 0)
     carried = learner.state
-    assert carried[0].abs().sum() > 0
+    assert carried[0].shape == (3, 8) and carried[0].abs().sum() > 0
     learner.on_segment_start()  # a new segment in the same episode keeps the state
     assert all(torch.equal(a, b) for a, b in zip(learner.segment_state, carried, strict=True))
-    learner.on_episode_start()
-    assert all(t.abs().sum() == 0 for t in learner.state)
+    learner.on_episode_start(np.array([False, True, False]))  # a new episode in env 1 only
+    assert all(t[1].abs().sum() == 0 for t in learner.state)
+    assert all(torch.equal(t[[0, 2]], c[[0, 2]]) for t, c in zip(learner.state, carried, strict=True))
 
 
 def test_recomputed_segment_matches_the_acting_pass():
@@ -41,27 +43,51 @@ def test_recomputed_segment_matches_the_acting_pass():
     learner.on_episode_start()
     with torch.no_grad():  # an earlier segment, so the replay starts from a non-zero state
         for _ in range(5):
-            learner.act(torch.rand(4), 0)
+            learner.act(torch.rand(1, 4), 0)
     learner.on_segment_start()
     seen = []
     step = learner.model.step
 
     def recording_step(obs, state):
         logits, value, new_state = step(obs, state)
-        seen.append((logits[0].clone(), value[0].clone()))
+        seen.append((logits.clone(), value.clone()))
         return logits, value, new_state
 
     learner.model.step = recording_step
-    obs = torch.rand(5, 4)
+    obs = torch.rand(5, 1, 4)
     with torch.no_grad():
-        actions = [learner.act(obs[t], 0) for t in range(4)]
+        actions = [learner.act(obs[t], 0)[0] for t in range(4)]
         learner.act(obs[4], 0)  # the bootstrap state, as the next segment would see it
-    logits, values = learner.forward_segment(obs)
+    segment = Segment.single(obs[:, 0], torch.tensor(actions), torch.ones(4), torch.zeros(4, dtype=torch.bool), False)
+    logits, values = learner.forward_segment(segment)
     assert torch.allclose(logits, torch.stack([s[0] for s in seen]), atol=1e-6)
     assert torch.allclose(values, torch.stack([s[1] for s in seen]), atol=1e-6)
 
-    segment = Segment(obs, torch.tensor(actions), torch.ones(4), torch.zeros(4, dtype=torch.bool), False)
     loss, _ = learner.loss(segment, None)
     loss.backward()  # truncated backprop: gradients reach the LSTM, not the detached start state
     assert learner.model.lstm.weight_hh.grad.abs().sum() > 0
     assert learner.segment_state[0].grad is None
+
+
+def test_replay_resets_the_state_where_an_episode_ended_inside_the_segment():
+    """K = 2 envs; env 0's episode ends after step 1: acting reset its row, so must the replay."""
+    learner = lstm_learner()
+    learner.on_episode_start()
+    obs = torch.rand(4, 2, 4)
+    ends = torch.tensor([[False, False], [True, False], [False, False]])
+    seen = []
+    with torch.no_grad():
+        learner.act(torch.rand(2, 4), 0)  # an earlier segment: a non-zero start state
+        learner.on_segment_start()
+        for t in range(4):
+            logits, _, _ = learner.model.step(obs[t], learner.state)
+            seen.append(logits)
+            learner.act(obs[t], 0)
+            if t < 3 and ends[t].any():
+                learner.on_episode_start(ends[t].numpy())
+    segment = Segment(obs, torch.zeros(3, 2, dtype=torch.int64), torch.ones(3, 2), ends,
+                      torch.zeros(2, dtype=torch.bool), None, ends)
+    logits, _ = learner.forward_segment(segment)
+    assert torch.allclose(logits, torch.stack(seen), atol=1e-6)
+    no_reset = Segment(obs, segment.actions, segment.rewards, ends, segment.truncated, None, torch.zeros_like(ends))
+    assert not torch.allclose(learner.forward_segment(no_reset)[0][2:, 0], logits[2:, 0])

@@ -11,6 +11,7 @@ from typing import Any
 import gymnasium as gym
 
 from asyncrl.envs import classic
+from asyncrl.envs.batch import BatchEnv, BatchStep, SingleEnv, VectorEnvAdapter
 
 
 def make_env(env_cfg: Any, render_mode: str | None = None) -> gym.Env:
@@ -20,6 +21,25 @@ def make_env(env_cfg: Any, render_mode: str | None = None) -> gym.Env:
 
         return make_atari_env(env_cfg, render_mode)
     return classic.make_env(env_cfg, render_mode)
+
+
+def make_batch_env(env_cfg: Any, num_envs: int) -> BatchEnv:
+    """A worker's ``num_envs`` environments behind one batched step.
+
+    One env is the paper's setting and uses the same stack as :func:`make_env`.
+    More use a vector env that resets finished envs in the same step: ale-py's
+    ``AtariVectorEnv`` for Atari, gymnasium's ``SyncVectorEnv`` otherwise.
+    """
+    if num_envs == 1:
+        return SingleEnv(make_env(env_cfg))
+    if env_cfg.kind == "atari":
+        from asyncrl.envs.atari import make_atari_vector_env
+
+        return VectorEnvAdapter(make_atari_vector_env(env_cfg, num_envs), env_cfg.clip_rewards,
+                                env_cfg.life_loss_terminal)
+    envs = gym.vector.SyncVectorEnv([lambda: make_env(env_cfg)] * num_envs,
+                                    autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    return VectorEnvAdapter(envs)
 
 
 def check_env_config(env_cfg: Any) -> tuple[gym.Space, gym.Space]:
@@ -41,4 +61,5 @@ def env_id(env_cfg: Any) -> str:
     return f"ALE/{env_cfg.game}-v5" if env_cfg.kind == "atari" else env_cfg.id
 
 
-__all__ = ["check_env_config", "env_id", "make_env"]
+__all__ = ["BatchEnv", "BatchStep", "SingleEnv", "VectorEnvAdapter", "check_env_config", "env_id", "make_batch_env",
+           "make_env"]

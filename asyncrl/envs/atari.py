@@ -71,6 +71,32 @@ def make_atari_env(env_cfg: Any, render_mode: str | None = None) -> gym.Env:
     return LearningSignals(env, env_cfg.clip_rewards, env_cfg.life_loss_terminal)
 
 
+def make_atari_vector_env(env_cfg: Any, num_envs: int) -> gym.vector.VectorEnv:
+    """``num_envs`` copies of the same stack in ale-py's C++ vector env.
+
+    The preprocessing matches :func:`make_atari_env` (action repeat with a max
+    over the last two frames, 84x84 grey, no-op starts, frame stack, ALE's
+    full-game length cap). Rewards come back unclipped and lives in the info;
+    :class:`~asyncrl.envs.batch.VectorEnvAdapter` derives the learning signals.
+    """
+    from ale_py.vector_env import AtariVectorEnv
+
+    return AtariVectorEnv(
+        game=_rom_name(env_cfg.game), num_envs=num_envs, frameskip=env_cfg.frame_skip,
+        stack_num=env_cfg.frame_stack, noop_max=env_cfg.noop_max, img_height=84, img_width=84, grayscale=True,
+        maxpool=True, repeat_action_probability=env_cfg.repeat_action_probability,
+        full_action_space=env_cfg.full_action_space, reward_clipping=False, episodic_life=False,
+        use_fire_reset=False,  # the gymnasium stack (K = 1) presses no FIRE at reset either
+        autoreset_mode="SameStep",
+        # One thread per worker: the workers already fill the cores.
+        num_threads=1, batch_size=num_envs)
+
+
+def _rom_name(game: str) -> str:
+    """ale-py's ROM name for a game as gymnasium names it: ``BeamRider`` -> ``beam_rider``."""
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(game))
+
+
 def check_atari_config(env_cfg: Any) -> None:
     """Reject a game ale-py does not ship, with the list of what it has."""
     try:

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+import torch
 from torch import Tensor, nn
 
 from asyncrl.config import ConfigError
@@ -20,21 +21,40 @@ from asyncrl.config import ConfigError
 
 @dataclass
 class Segment:
-    """Up to t_max consecutive transitions of one worker, in one episode.
+    """Up to t_max consecutive steps of a worker's K environments, time-major.
 
-    A segment ends at t_max steps or at the end of the episode, so only its
-    last transition can be terminal or truncated.
+    With K = 1 (the paper) a segment ends at t_max steps or at the end of the
+    episode, so only its last transition can be terminal or truncated. With
+    K > 1 every env steps t_max times: an episode (or, on Atari, a life) that
+    ends inside the segment is marked in ``terminated`` and the env's next
+    row is its new episode's first observation. A time-limit truncation
+    always ends the segment, so ``obs[T]`` is the state to bootstrap from.
+    ``obs[T]`` is always the state the last transition led to (an episode's
+    last observation where it ended); the env goes on from its new episode.
     """
 
-    obs: Tensor  # [T + 1, *obs_shape]; obs[T] is the state after the last transition
-    actions: Tensor  # [T] int64
-    rewards: Tensor  # [T] float32, as the learner should see them (clipped on Atari)
-    terminated: Tensor  # [T] bool: a true terminal, which stops bootstrapping
-    truncated: bool  # the episode hit its time limit after the last transition
-    next_action: int | None = None  # the action chosen in obs[T] (Sarsa), if any
+    obs: Tensor  # [T + 1, K, *obs_shape]; obs[T] is the state after the last transition
+    actions: Tensor  # [T, K] int64 (or [T, K, action_dim] for continuous actions)
+    rewards: Tensor  # [T, K] float32, as the learner should see them (clipped on Atari)
+    terminated: Tensor  # [T, K] bool: terminal for learning, which stops bootstrapping
+    truncated: Tensor  # [K] bool: the env's episode hit its time limit after the last transition
+    next_action: Tensor | None = None  # [K] the actions chosen in obs[T] (Sarsa), if any
+    # [T, K] bool: the episode really ended at this step (recurrent state resets after it).
+    episode_end: Tensor | None = None
 
     def __len__(self) -> int:
         return int(self.actions.shape[0])
+
+    @property
+    def num_envs(self) -> int:
+        return int(self.actions.shape[1])
+
+    @classmethod
+    def single(cls, obs: Tensor, actions: Tensor, rewards: Tensor, terminated: Tensor, truncated: bool,
+               next_action: int | None = None) -> Segment:
+        """A segment of one env (K = 1) from per-step tensors without the env axis."""
+        return cls(obs.unsqueeze(1), actions.unsqueeze(1), rewards.unsqueeze(1), terminated.unsqueeze(1),
+                   torch.tensor([truncated]), None if next_action is None else torch.tensor([next_action]))
 
 
 Metrics = dict[str, float]
@@ -72,15 +92,15 @@ class Learner(ABC):
         """Transitions per update (t_max, or I_update for the one-step methods)."""
 
     @abstractmethod
-    def act(self, obs: Tensor, global_step: int) -> int:
-        """Choose an action for one observation; called under torch.no_grad."""
+    def act(self, obs: Tensor, global_step: int) -> np.ndarray:
+        """Choose one action per env for observations [K, ...]; called under torch.no_grad."""
 
     @abstractmethod
     def loss(self, segment: Segment, target_net: nn.Module | None) -> tuple[Tensor, Metrics]:
         """The scalar loss whose gradient is this segment's update, and metrics."""
 
-    def on_episode_start(self) -> None:  # noqa: B027 - an optional hook
-        """A new episode begins in this worker (recurrent learners reset their state)."""
+    def on_episode_start(self, envs: np.ndarray | None = None) -> None:  # noqa: B027 - an optional hook
+        """New episodes begin in these envs (all when None): recurrent learners reset their state."""
 
     def on_segment_start(self) -> None:  # noqa: B027 - an optional hook
         """A new segment begins (recurrent learners remember the state to replay from)."""

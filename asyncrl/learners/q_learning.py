@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -30,19 +31,23 @@ class QLearner(Learner):
         final = sample_final_epsilon(self.rng, self.cfg.eps_finals, self.cfg.eps_probs)
         self.epsilon = EpsilonSchedule(final, self.cfg.eps_anneal)
 
-    def act(self, obs: Tensor, global_step: int) -> int:
-        if self.rng.random() < self.epsilon(global_step):
-            return int(self.rng.integers(self.num_actions))
-        return int(self.model(obs.unsqueeze(0))[0].argmax().item())
+    def act(self, obs: Tensor, global_step: int) -> np.ndarray:
+        explore = self.rng.random(obs.shape[0]) < self.epsilon(global_step)
+        random_actions = self.rng.integers(self.num_actions, size=obs.shape[0])
+        if explore.all():  # early on, skip the forward pass entirely
+            return random_actions
+        greedy = self.model(obs).argmax(dim=1).numpy()
+        return np.where(explore, random_actions, greedy)
 
     @abstractmethod
     def targets(self, segment: Segment, target_net: nn.Module) -> Tensor:
-        """The regression targets y_i for the segment's T transitions (no grad)."""
+        """The regression targets y [T, K] for the segment's transitions (no grad)."""
 
     def loss(self, segment: Segment, target_net: nn.Module | None) -> tuple[Tensor, Metrics]:
         assert target_net is not None, "value-based learners need the shared target network"
         steps = len(segment)
-        q_taken = self.model(segment.obs[:steps]).gather(1, segment.actions.unsqueeze(1)).squeeze(1)
+        q = self.model(segment.obs[:steps].flatten(0, 1))
+        q_taken = q.gather(1, segment.actions.reshape(-1, 1)).view(steps, -1)
         with torch.no_grad():
             y = self.targets(segment, target_net)
         if self.cfg.loss == "huber":
@@ -50,7 +55,7 @@ class QLearner(Learner):
             loss = F.huber_loss(q_taken, y, reduction="sum", delta=1.0)
         else:
             loss = (y - q_taken).pow(2).sum()
-        metrics = {"td_loss": loss.item() / steps, "q_mean": q_taken.mean().item()}
+        metrics = {"td_loss": loss.item() / q_taken.numel(), "q_mean": q_taken.mean().item()}
         return loss, metrics
 
     def worker_info(self) -> dict[str, float]:
@@ -70,7 +75,7 @@ class OneStepQ(QLearner):
         return self.cfg.update_interval
 
     def targets(self, segment: Segment, target_net: nn.Module) -> Tensor:
-        next_q = target_net(segment.obs[1:]).max(dim=1).values
+        next_q = next_state_q(target_net, segment).max(dim=-1).values
         return one_step_targets(segment.rewards, segment.terminated, next_q, self.cfg.gamma)
 
 
@@ -86,9 +91,9 @@ class OneStepSarsa(QLearner):
 
     def targets(self, segment: Segment, target_net: nn.Module) -> Tensor:
         # After a terminal there is no next action; its target ignores next_q.
-        last = segment.next_action if segment.next_action is not None else 0
-        next_actions = torch.cat([segment.actions[1:], segment.actions.new_tensor([last])])
-        next_q = target_net(segment.obs[1:]).gather(1, next_actions.unsqueeze(1)).squeeze(1)
+        last = segment.next_action if segment.next_action is not None else torch.zeros_like(segment.actions[0])
+        next_actions = torch.cat([segment.actions[1:], last.unsqueeze(0)])
+        next_q = next_state_q(target_net, segment).gather(-1, next_actions.unsqueeze(-1)).squeeze(-1)
         return one_step_targets(segment.rewards, segment.terminated, next_q, self.cfg.gamma)
 
 
@@ -102,5 +107,15 @@ class NStepQ(QLearner):
         return self.cfg.t_max
 
     def targets(self, segment: Segment, target_net: nn.Module) -> Tensor:
-        bootstrap = target_net(segment.obs[-1:]).max(dim=1).values[0]
+        bootstrap = target_net(segment.obs[-1]).max(dim=1).values
         return nstep_returns(segment.rewards, segment.terminated, bootstrap, self.cfg.gamma)
+
+
+def next_state_q(net: nn.Module, segment: Segment) -> Tensor:
+    """Q(s_{i+1}, .) [T, K, A] for every transition of the segment, in one batch.
+
+    Where an episode ended inside the segment the next row is a new episode's
+    first state; those transitions are terminal and their targets ignore it.
+    """
+    steps, envs = segment.obs.shape[0] - 1, segment.obs.shape[1]
+    return net(segment.obs[1:].flatten(0, 1)).view(steps, envs, -1)

@@ -60,31 +60,48 @@ class RecurrentActorCritic(nn.Module):
         self.policy = _policy_layer(cells, num_actions)
         self.value = nn.Linear(cells, 1)
 
-    def initial_state(self) -> State:
-        """Zero hidden and cell state for one sequence (the start of an episode)."""
-        zeros = torch.zeros(1, self.lstm.hidden_size)
+    def initial_state(self, batch: int = 1) -> State:
+        """Zero hidden and cell state for ``batch`` sequences (the start of their episodes)."""
+        zeros = torch.zeros(batch, self.lstm.hidden_size)
         return zeros, zeros.clone()
 
+    @staticmethod
+    def reset_state(state: State, rows: Tensor) -> State:
+        """``state`` with the rows where ``rows`` [K] is true set to zero (new episodes there)."""
+        keep = (~rows).to(state[0].dtype).unsqueeze(1)
+        return state[0] * keep, state[1] * keep
+
     def step(self, obs: Tensor, state: State) -> tuple[Tensor, Tensor, State]:
-        """Logits [1, A], value [1] and the next state for one observation [1, ...]."""
+        """Logits [K, A], values [K] and the next state for observations [K, ...]."""
         h, c = self.lstm(self.body(obs), state)
         return self.policy(h), self.value(h).squeeze(-1), (h, c)
 
-    def unroll(self, obs: Tensor, state: State) -> tuple[Tensor, Tensor, State]:
-        """Logits [T, A] and values [T] for a sequence [T, ...] starting from ``state``."""
-        features = self.body(obs)
+    def unroll(self, obs: Tensor, state: State, episode_end: Tensor | None = None) -> tuple[Tensor, Tensor, State]:
+        """Logits [T, K, A] and values [T, K] for sequences [T, K, ...] starting from ``state``.
+
+        ``episode_end`` [T - 1 or more, K] marks sequences whose episode ended
+        after step t: their state is zeroed before step t + 1, as acting did.
+        The last step is never reset: a segment's final row is the state to
+        bootstrap from (after a truncation, the episode's last observation).
+        The body runs once over all T x K observations.
+        """
+        steps, batch = obs.shape[:2]
+        features = self.body(obs.flatten(0, 1)).view(steps, batch, -1)
+        ends = episode_end[: steps - 1] if episode_end is not None else ()
         hidden = []
         h, c = state
-        for t in range(features.shape[0]):
-            h, c = self.lstm(features[t : t + 1], (h, c))
+        for t in range(steps):
+            if 0 < t < len(ends) and ends[t - 1].any():
+                h, c = self.reset_state((h, c), episode_end[t - 1])
+            h, c = self.lstm(features[t], (h, c))
             hidden.append(h)
-        out = torch.cat(hidden)
+        out = torch.stack(hidden)
         return self.policy(out), self.value(out).squeeze(-1), (h, c)
 
     def forward(self, obs: Tensor) -> tuple[Tensor, Tensor]:
-        """A sequence from the zero state (a whole episode, e.g. for inspection)."""
-        logits, values, _ = self.unroll(obs, self.initial_state())
-        return logits, values
+        """One sequence [T, ...] from the zero state (a whole episode, e.g. for inspection)."""
+        logits, values, _ = self.unroll(obs.unsqueeze(1), self.initial_state())
+        return logits[:, 0], values[:, 0]
 
 
 class QNetwork(nn.Module):

@@ -15,7 +15,7 @@ def zeros_like_all(params: Sequence[Tensor], shared: bool) -> list[Tensor]:
     any worker starts, so every worker steps the very same tensors (a lazily
     created state would silently become one copy per process).
     """
-    state = [torch.zeros_like(p, memory_format=torch.contiguous_format) for p in params]
+    state = [torch.zeros_like(p) for p in params]  # same layout as the parameter (channels-last convs)
     if shared:
         for tensor in state:
             tensor.share_memory_()

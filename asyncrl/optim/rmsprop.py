@@ -28,12 +28,16 @@ class RMSProp(SharedOptimizer):
         super().__init__(params, state, shared)
         self.alpha = alpha
         self.eps = eps
+        # Scratch space for 1 / sqrt(g + eps), this worker's own (never shared).
+        self.scale = [torch.empty_like(p) for p in self.params]
 
     @torch.no_grad()
     def step(self, grads: Sequence[Tensor], lr: float) -> None:
         grads = list(grads)
         torch._foreach_mul_(self.state, self.alpha)
         torch._foreach_addcmul_(self.state, grads, grads, value=1.0 - self.alpha)
-        denom = torch._foreach_add(self.state, self.eps)
-        torch._foreach_sqrt_(denom)
-        torch._foreach_addcdiv_(self.params, grads, denom, value=-lr)
+        # Read the shared g once into our own buffer: another worker may write g in between.
+        torch._foreach_copy_(self.scale, self.state)
+        torch._foreach_add_(self.scale, self.eps)
+        torch._foreach_rsqrt_(self.scale)
+        torch._foreach_addcmul_(self.params, grads, self.scale, value=-lr)

@@ -1,7 +1,8 @@
 """The one actor-learner loop, written once for every learner.
 
 Each worker: sync its local network from the shared one, act for up to
-``segment_length`` steps in its own environment with its own exploration,
+``segment_length`` steps in its own environments (one in the paper;
+``envs_per_worker`` side by side beyond it) with its own exploration,
 ask the learner for the segment's loss, backpropagate locally, clip, and let
 the shared optimizer apply its gradients to the shared parameters (no lock).
 It talks to the main process only through small records on a queue.
@@ -9,6 +10,7 @@ It talks to the main process only through small records on a queue.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 import traceback
@@ -20,10 +22,11 @@ import numpy as np
 import torch
 from omegaconf import OmegaConf
 
-from asyncrl.envs import make_env
+from asyncrl.envs import make_batch_env
 from asyncrl.learners import LEARNERS, Learner, Segment
 from asyncrl.nets import build_model
 from asyncrl.optim import LinearDecay, build_optimizer
+from asyncrl.runtime.rollout import Rollout
 from asyncrl.runtime.shared import SharedState, copy_parameters
 
 
@@ -80,12 +83,12 @@ class ActorLearner:
         self.cfg = cfg
         self.rng = np.random.default_rng(spec.seed)
         torch.manual_seed(spec.seed)
-        self.env = make_env(cfg.env)
+        self.envs = make_batch_env(cfg.env, cfg.envs_per_worker)
         learner_cls = LEARNERS[cfg.algo.name]
-        self.local = build_model(learner_cls.head, self.env.observation_space, self.env.action_space, cfg.model)
+        self.local = build_model(learner_cls.head, self.envs.observation_space, self.envs.action_space, cfg.model)
         # Plain attributes, not OmegaConf nodes: the learner reads them every update.
         algo_cfg = SimpleNamespace(**spec.config["algo"])
-        self.learner: Learner = learner_cls(self.local, algo_cfg, int(self.env.action_space.n), self.rng)
+        self.learner: Learner = learner_cls(self.local, algo_cfg, int(self.envs.action_space.n), self.rng)
         self.local_params = list(self.local.parameters())
         self.shared_params = list(shared.model.parameters())
         self.optimizer = build_optimizer(cfg.optim, self.shared_params, shared.optim_state)
@@ -95,6 +98,8 @@ class ActorLearner:
         self.max_nonfinite = cfg.runtime.max_nonfinite_updates
         self.nonfinite_streak = 0
         self.frames_per_step = int(cfg.env.get("frame_skip", 1))
+        # A worker process outlives a main process killed with SIGKILL unless it checks.
+        self.parent_pid = os.getppid() if spec.in_process else None
 
     def send(self, kind: str, **fields: Any) -> None:
         self.queue.put({"type": kind, "worker": self.spec.worker_id, **fields})
@@ -102,56 +107,24 @@ class ActorLearner:
     def run(self) -> None:
         """Act and learn until the global budget is spent or the run is stopped."""
         learner, shared, total = self.learner, self.shared, self.cfg.total_steps
-        length = learner.segment_length
-        obs_np, _ = self.env.reset(seed=self.spec.seed)
-        obs = torch.as_tensor(obs_np)
-        obs_buf = torch.empty((length + 1, *obs.shape), dtype=obs.dtype)
-        actions = torch.empty(length, dtype=torch.int64)
-        rewards = torch.empty(length, dtype=torch.float32)
-        terminated = torch.zeros(length, dtype=torch.bool)
-        self.send("worker", seed=self.spec.seed, **learner.worker_info())
-
-        episode_return, episode_length, pending = 0.0, 0, None
-        learner.on_episode_start()
+        rollout = Rollout(self.envs, learner, self.spec.seed)
+        self.send("worker", seed=self.spec.seed, envs=self.envs.num_envs, **learner.worker_info())
         tracker, my_steps = MeanTracker(), 0
         last_report, steps_at_report = time.monotonic(), 0
         global_step = shared.global_step
-        while global_step < total and not shared.stop.is_set():
+        while global_step < total and not shared.stop.is_set() and self.parent_alive():
             copy_parameters(self.local_params, self.shared_params)
-            learner.on_segment_start()
-            # game_over: the episode really ended; terminal: a terminal for learning
-            # (a true terminal, or a lost life on Atari with life_loss_terminal).
-            steps, terminal, game_over, truncated = 0, False, False, False
-            with torch.no_grad():
-                while steps < length and not (terminal or truncated):
-                    obs_buf[steps] = obs
-                    action = pending if pending is not None else learner.act(obs, global_step + steps)
-                    pending = None
-                    obs_np, reward, game_over, truncated, info = self.env.step(action)
-                    terminal = game_over or bool(info.get("life_lost", False))
-                    obs = torch.as_tensor(obs_np)
-                    actions[steps], rewards[steps], terminated[steps] = action, float(reward), terminal
-                    episode_return += float(info.get("raw_reward", reward))  # the game's own score
-                    episode_length += 1
-                    steps += 1
-                obs_buf[steps] = obs
-                if learner.needs_next_action and not terminal:
-                    # Sarsa: choose a' in s' now; it is executed next unless the episode was cut.
-                    pending = learner.act(obs, global_step + steps)
-            segment = Segment(obs_buf[: steps + 1], actions[:steps], rewards[:steps], terminated[:steps],
-                              truncated=truncated and not terminal, next_action=pending)
+            segment = rollout.collect(global_step)
             metrics = self.update(segment, global_step)
+            steps = segment.actions.shape[0] * segment.actions.shape[1]
             _, global_step = shared.advance(steps)
             my_steps += steps
             if metrics:  # empty when the update was skipped
                 tracker.add(metrics)
-            if game_over or truncated:
+            for env, episode_return, episode_length in rollout.finished_episodes():
                 self.send("episode", global_step=global_step, frames=global_step * self.frames_per_step,
                           wall_s=time.time() - self.spec.start_time, episode_return=episode_return,
-                          episode_length=episode_length)
-                obs = torch.as_tensor(self.env.reset()[0])
-                episode_return, episode_length, pending = 0.0, 0, None
-                learner.on_episode_start()
+                          episode_length=episode_length, env=env)
             now = time.monotonic()
             if now - last_report >= self.report_interval_s:
                 rate = (my_steps - steps_at_report) / (now - last_report)
@@ -160,7 +133,11 @@ class ActorLearner:
                 self.send("train", global_step=global_step, **{f"train/{k}": v for k, v in tracker.pop().items()},
                           **{f"worker_{wid}/{k}": v for k, v in per_worker.items()})
                 last_report, steps_at_report = now, my_steps
-        self.env.close()
+        self.envs.close()
+
+    def parent_alive(self) -> bool:
+        """False once the main process is gone (this process was re-parented)."""
+        return self.parent_pid is None or os.getppid() == self.parent_pid
 
     def update(self, segment: Segment, global_step: int) -> dict[str, float]:
         """Loss, local backward, clipping, then the lock-free shared step.

@@ -1,0 +1,275 @@
+"""Throughput against this machine's ceiling: agent steps/s, frames/s, scaling.
+
+For one env, algorithm, runtime and list of worker counts, this runs real
+training (``python -m asyncrl``) and measures agent steps/s over a fixed
+window after a warm-up, from the run's own progress records, several times
+(median and range). In the same invocation it measures the ceiling of this
+machine for the same configuration, in one process with one torch thread:
+
+    env     seconds per agent step of the env stack alone (random actions)
+    act     seconds of one batched acting forward, per agent step
+    update  seconds of one segment update (copy the shared parameters in, loss
+            forward and backward over the segment, clip, shared optimizer
+            step), per agent step of the segment
+
+    ceiling = min(workers, cores) / (env + act + update)
+
+so achieved / ceiling says how much of the hardware the runtime wastes on
+everything else (queues, the main process, Python glue, cache contention).
+It also reports scaling (W workers over 1 worker), the main process's CPU
+share and each worker's peak RSS.
+
+    python benchmarks/throughput.py --env breakout --algo a3c --workers 1 2 \\
+        --seconds 30 --repeats 3 --json bench-out/throughput.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --------------------------------------------------------------------------- achieved rate
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _worker_pids(pid: int) -> list[int]:
+    """The run's spawned worker processes (children running multiprocessing's spawn_main)."""
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split() if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+
+
+def _progress(metrics: Path) -> list[tuple[float, int]]:
+    """(wall_s, global_step) of the run's progress records so far."""
+    if not metrics.exists():
+        return []
+    points = []
+    for line in metrics.read_text().splitlines():
+        if '"progress"' in line:
+            record = json.loads(line)
+            points.append((record["wall_s"], record["global_step"]))
+    return points
+
+
+def _step_at(points: list[tuple[float, int]], wall: float) -> float:
+    """The global step at ``wall`` seconds, linearly between progress records."""
+    for (w0, s0), (w1, s1) in zip(points, points[1:], strict=False):
+        if w0 <= wall <= w1:
+            return s0 + (s1 - s0) * (wall - w0) / (w1 - w0)
+    raise ValueError(f"no progress records around {wall:.1f} s")
+
+
+def measure_run(overrides: list[str], warmup: float, seconds: float, timeout: float) -> dict[str, float]:
+    """One training run: agent steps/s over [warm-up, warm-up + seconds] after its first record."""
+    with tempfile.TemporaryDirectory(prefix="asyncrl-throughput-") as tmp:
+        run_dir = Path(tmp) / "run"
+        args = [*overrides, "total_steps=1000000000", "stop_when_solved=false", "eval.episodes=0",
+                "progress=off", "runtime.report_interval_s=1", f"hydra.run.dir={run_dir}"]
+        proc = subprocess.Popen([sys.executable, "-m", "asyncrl", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        start, cpu_marks, rss = time.monotonic(), {}, {}
+        try:
+            while True:
+                time.sleep(0.25)
+                if proc.poll() is not None:
+                    raise RuntimeError(f"the run exited early ({proc.returncode}): {proc.stderr.read()[-2000:]}")
+                if time.monotonic() - start > timeout:
+                    raise RuntimeError(f"no measurement window within {timeout:.0f} s")
+                points = _progress(run_dir / "metrics.jsonl")
+                if not points:
+                    continue
+                t0 = points[0][0] + warmup
+                last_wall = points[-1][0]
+                if "start" not in cpu_marks and last_wall >= t0:
+                    cpu_marks["start"] = (time.monotonic(), _cpu_seconds(proc.pid))
+                if last_wall >= t0 + seconds + 1.0:
+                    cpu_marks["end"] = (time.monotonic(), _cpu_seconds(proc.pid))
+                    rss = {"workers": [_peak_rss_mib(p) for p in _worker_pids(proc.pid)],
+                           "main": _peak_rss_mib(proc.pid)}
+                    break
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        points = _progress(run_dir / "metrics.jsonl")
+        steps = _step_at(points, t0 + seconds) - _step_at(points, t0)
+        (w0, c0), (w1, c1) = cpu_marks["start"], cpu_marks["end"]
+        return {"steps_per_s": steps / seconds, "main_cpu_share": (c1 - c0) / (w1 - w0),
+                "peak_rss_mib_worker": max(rss["workers"], default=float("nan")), "peak_rss_mib_main": rss["main"]}
+
+
+# --------------------------------------------------------------------------- ceiling
+
+
+def _timed(fn: Any, seconds: float) -> float:
+    """Seconds per call of ``fn``, over at least ``seconds`` (and at least 5 calls)."""
+    fn()
+    calls, start = 0, time.perf_counter()
+    while calls < 5 or time.perf_counter() - start < seconds:
+        fn()
+        calls += 1
+    return (time.perf_counter() - start) / calls
+
+
+def measure_ceiling(overrides: list[str], seconds: float) -> dict[str, float]:
+    """Per-agent-step costs of env, act and update in this process, one torch thread."""
+    import numpy as np
+    import torch
+    from hydra import compose, initialize_config_dir
+
+    from asyncrl.config import register_configs, to_plain
+    from asyncrl.runtime.rollout import Rollout
+    from asyncrl.runtime.shared import copy_parameters
+    from asyncrl.runtime.worker import ActorLearner, WorkerSpec
+    from asyncrl.train import build_shared_state
+
+    torch.set_num_threads(1)
+    register_configs()
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("config", overrides=[*overrides, "total_steps=1000000000"])
+    shared = build_shared_state(cfg)
+    worker = ActorLearner(WorkerSpec(0, 0, to_plain(cfg), time.time(), in_process=False), shared, _NullQueue())
+    envs, learner, k = worker.envs, worker.learner, worker.envs.num_envs
+    rng = np.random.default_rng(0)
+    rollout = Rollout(envs, learner, seed=0)
+    env_s = _timed(lambda: envs.step(rng.integers(envs.action_space.n, size=k)), seconds) / k
+    obs = rollout.obs
+    with torch.no_grad():
+        act_s = _timed(lambda: learner.act(obs, 0), seconds) / k
+    segment = rollout.collect(0)
+    while len(segment) < learner.segment_length:  # a full segment, not one cut by an episode end
+        segment = rollout.collect(0)
+
+    def update() -> None:
+        copy_parameters(worker.local_params, worker.shared_params)
+        worker.update(segment, 0)
+
+    update_s = _timed(update, seconds) / (len(segment) * k)
+    envs.close()
+    return {"env_ms": 1e3 * env_s, "act_ms": 1e3 * act_s, "update_ms": 1e3 * update_s,
+            "per_worker_steps_per_s": 1.0 / (env_s + act_s + update_s),
+            "frame_skip": int(cfg.env.get("frame_skip", 1))}
+
+
+class _NullQueue:
+    """Stands in for the worker's record queue while measuring in-process."""
+
+    def put(self, record: dict[str, Any]) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- report
+
+
+def summarise(workers: list[int], runs: dict[int, list[dict[str, float]]], ceiling: dict[str, float],
+              frame_skip: int, cores: int) -> dict[str, Any]:
+    """Per worker count: medians, ranges, ceiling, ratio and scaling (the JSON's content)."""
+    result: dict[str, Any] = {"ceiling_components": ceiling, "cores": cores, "per_workers": {}}
+    base = statistics.median(r["steps_per_s"] for r in runs[min(workers)])
+    for w in workers:
+        rates = [r["steps_per_s"] for r in runs[w]]
+        median = statistics.median(rates)
+        ceiling_rate = min(w, cores) * ceiling["per_worker_steps_per_s"]
+        result["per_workers"][str(w)] = {
+            "steps_per_s": median, "steps_per_s_range": [min(rates), max(rates)], "steps_per_s_runs": rates,
+            "frames_per_s": median * frame_skip,
+            "ceiling_steps_per_s": ceiling_rate,
+            "ratio_to_ceiling": median / ceiling_rate,
+            "scaling": median / base,  # over the smallest worker count measured
+            "main_cpu_share": statistics.median(r["main_cpu_share"] for r in runs[w]),
+            "peak_rss_mib_worker": max(r["peak_rss_mib_worker"] for r in runs[w]),
+            "peak_rss_mib_main": max(r["peak_rss_mib_main"] for r in runs[w]),
+            "oversubscribed": w > cores,
+        }
+    return result
+
+
+def markdown(label: str, result: dict[str, Any]) -> str:
+    """The result as a markdown table, one row per worker count."""
+    c = result["ceiling_components"]
+    lines = [f"{label}: ceiling parts per agent step env {c['env_ms']:.3f} ms, act {c['act_ms']:.3f} ms, "
+             f"update {c['update_ms']:.3f} ms ({c['per_worker_steps_per_s']:,.0f} steps/s per core)", "",
+             "| workers | steps/s (median, range) | frames/s | ceiling | achieved/ceiling | scaling | "
+             "main CPU | peak RSS/worker |",
+             "|---|---|---|---|---|---|---|---|"]
+    for w, r in result["per_workers"].items():
+        lo, hi = r["steps_per_s_range"]
+        note = " (oversubscribed)" if r["oversubscribed"] else ""
+        lines.append(f"| {w}{note} | {r['steps_per_s']:,.0f} ({lo:,.0f}-{hi:,.0f}) | {r['frames_per_s']:,.0f} | "
+                     f"{r['ceiling_steps_per_s']:,.0f} | {r['ratio_to_ceiling']:.2f} | {r['scaling']:.2f} | "
+                     f"{100 * r['main_cpu_share']:.1f}% | {r['peak_rss_mib_worker']:.0f} MiB |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", default="breakout", help="env config name (conf/env/)")
+    parser.add_argument("--algo", default="a3c", help="algo config name (conf/algo/)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to measure")
+    parser.add_argument("--runtime", default="processes", choices=["processes", "threads"])
+    parser.add_argument("--envs-per-worker", type=int, default=1, help="K environments per worker")
+    parser.add_argument("--seconds", type=float, default=30.0, help="measurement window per run")
+    parser.add_argument("--warmup", type=float, default=10.0, help="seconds after the first record before the window")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per worker count")
+    parser.add_argument("--ceiling-seconds", type=float, default=5.0, help="timing per ceiling component")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="extra config overrides")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--out", type=Path, help="write the markdown table here")
+    args = parser.parse_args()
+
+    base = [f"algo={args.algo}", f"env={args.env}", f"runtime={args.runtime}",
+            f"envs_per_worker={args.envs_per_worker}", *args.set]
+    cores = os.cpu_count() or 1
+    ceiling = measure_ceiling(base, args.ceiling_seconds)
+    runs: dict[int, list[dict[str, float]]] = {}
+    for w in args.workers:
+        runs[w] = []
+        for i in range(args.repeats):
+            run = measure_run([*base, f"workers={w}", f"seed={i}"], args.warmup, args.seconds,
+                              timeout=args.warmup + args.seconds + 180)
+            runs[w].append(run)
+            print(f"workers={w} repeat {i}: {run['steps_per_s']:,.0f} steps/s", file=sys.stderr)
+    result = summarise(args.workers, runs, ceiling, ceiling["frame_skip"], cores)
+    result["config"] = {"env": args.env, "algo": args.algo, "runtime": args.runtime,
+                        "envs_per_worker": args.envs_per_worker, "overrides": args.set, "seconds": args.seconds,
+                        "warmup": args.warmup, "repeats": args.repeats}
+    label = f"{args.algo} on {args.env}, {args.runtime}, K={args.envs_per_worker}"
+    table = markdown(label, result)
+    print(table)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
