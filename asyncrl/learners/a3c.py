@@ -1,17 +1,19 @@
-"""A3C: asynchronous advantage actor-critic, feed-forward (paper Algorithm S3)."""
+"""A3C: asynchronous advantage actor-critic, feed-forward and LSTM (paper Algorithm S3)."""
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
-import torch.nn.functional as F
 from torch import Tensor, nn
 
+from asyncrl.config import ConfigError
 from asyncrl.learners.base import Learner, Metrics, Segment
+from asyncrl.learners.policies import policy_for, select_rows
 from asyncrl.learners.returns import nstep_returns
 
 
 class A3C(Learner):
-    """Softmax policy and value sharing one body; n-step returns over t_max.
+    """Softmax (discrete) or Gaussian (Box) policy and a value; n-step returns over t_max.
 
     Feed-forward, or A3C-LSTM when the model is recurrent: the LSTM state is
     carried across segments and reset at episode start; the loss replays the
@@ -26,7 +28,9 @@ class A3C(Learner):
         entropy -entropy_beta * H(pi(.|s_i))
 
     with R_i the forward-view return bootstrapped from V(s_T) unless s_T is a
-    true terminal.
+    true terminal. The distribution (``asyncrl.learners.policies``) gives
+    log pi and H: a softmax for discrete actions, a Gaussian clipped to the
+    bounds for Box actions.
     """
 
     name = "a3c"
@@ -34,8 +38,16 @@ class A3C(Learner):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.policy = policy_for(self.action_space)
         self.recurrent = getattr(self.model, "recurrent", False)
         self.state = self.segment_state = self.model.initial_state() if self.recurrent else None
+
+    @classmethod
+    def check_action_space(cls, space: gym.Space) -> None:
+        if isinstance(space, gym.spaces.Box) and len(space.shape) == 1:
+            return
+        if not isinstance(space, gym.spaces.Discrete):
+            raise ConfigError(f"algo=a3c: needs a discrete or a 1-D Box action space, the env has {space}")
 
     @property
     def segment_length(self) -> int:
@@ -50,31 +62,30 @@ class A3C(Learner):
             self.segment_state = (self.state[0].detach(), self.state[1].detach())
 
     def forward_segment(self, obs: Tensor) -> tuple[Tensor, Tensor]:
-        """Logits and values for the segment's T + 1 observations, in one batch."""
+        """Policy parameters and values for the segment's T + 1 observations, in one batch."""
         if self.recurrent:
-            logits, values, _ = self.model.unroll(obs, self.segment_state)
-            return logits, values
+            params, values, _ = self.model.unroll(obs, self.segment_state)
+            return params, values
         return self.model(obs)
 
-    def act(self, obs: Tensor, global_step: int) -> int:
+    def act(self, obs: Tensor, global_step: int) -> int | np.ndarray:
         if self.recurrent:
-            logits, _, self.state = self.model.step(obs.unsqueeze(0), self.state)
+            params, _, self.state = self.model.step(obs.unsqueeze(0), self.state)
         else:
-            logits, _ = self.model(obs.unsqueeze(0))
-        cdf = np.cumsum(F.softmax(logits[0], dim=-1).numpy())
-        # Inverse-CDF sampling: several times cheaper than torch.multinomial at batch 1.
-        return min(int(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right")), len(cdf) - 1)
+            params, _ = self.model(obs.unsqueeze(0))
+        action = self.policy.sample(params, self.rng)[0]
+        return action.item() if action.ndim == 0 else action
 
     def loss(self, segment: Segment, target_net: nn.Module | None) -> tuple[Tensor, Metrics]:
         steps = len(segment)
         # One batched forward over the segment and its last state (recomputing is
         # cheaper than keeping a graph per acting step).
-        logits, values = self.forward_segment(segment.obs)
-        log_probs = F.log_softmax(logits[:steps], dim=-1)
+        params, values = self.forward_segment(segment.obs)
+        params = select_rows(params, slice(0, steps))
         returns = nstep_returns(segment.rewards, segment.terminated, values[steps].detach(), self.cfg.gamma)
         advantages = returns - values[:steps]
-        log_prob_taken = log_probs.gather(1, segment.actions.unsqueeze(1)).squeeze(1)
-        entropy = -(log_probs.exp() * log_probs).sum(dim=1)
+        log_prob_taken = self.policy.log_prob(params, segment.actions)
+        entropy = self.policy.entropy(params)
         policy_loss = -(log_prob_taken * advantages.detach()).sum()
         value_loss = advantages.pow(2).sum()
         loss = policy_loss + self.cfg.value_loss_coef * value_loss - self.cfg.entropy_beta * entropy.sum()

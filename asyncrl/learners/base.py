@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+import torch
 from torch import Tensor, nn
 
 from asyncrl.config import ConfigError
@@ -27,7 +28,7 @@ class Segment:
     """
 
     obs: Tensor  # [T + 1, *obs_shape]; obs[T] is the state after the last transition
-    actions: Tensor  # [T] int64
+    actions: Tensor  # [T] int64, or [T, action_dim] float32 for a Box action space
     rewards: Tensor  # [T] float32, as the learner should see them (clipped on Atari)
     terminated: Tensor  # [T] bool: a true terminal, which stops bootstrapping
     truncated: bool  # the episode hit its time limit after the last transition
@@ -54,10 +55,12 @@ class Learner(ABC):
     uses_target_net: ClassVar[bool] = False
     needs_next_action: ClassVar[bool] = False
 
-    def __init__(self, model: nn.Module, cfg: Any, num_actions: int, rng: np.random.Generator) -> None:
+    def __init__(self, model: nn.Module, cfg: Any, action_space: gym.Space | int, rng: np.random.Generator) -> None:
+        """``action_space`` is the env's; an int n stands for Discrete(n)."""
         self.model = model
         self.cfg = cfg
-        self.num_actions = num_actions
+        self.action_space = gym.spaces.Discrete(action_space) if isinstance(action_space, int) else action_space
+        self.num_actions = int(self.action_space.n) if isinstance(self.action_space, gym.spaces.Discrete) else 0
         self.rng = rng
 
     @classmethod
@@ -66,14 +69,20 @@ class Learner(ABC):
         if not isinstance(space, gym.spaces.Discrete):
             raise ConfigError(f"algo={cls.name}: needs a discrete action space, the env has {space}")
 
+    def action_spec(self) -> tuple[tuple[int, ...], torch.dtype]:
+        """The shape and dtype of one action, for the worker's segment buffer."""
+        if isinstance(self.action_space, gym.spaces.Box):
+            return tuple(self.action_space.shape), torch.float32
+        return (), torch.int64
+
     @property
     @abstractmethod
     def segment_length(self) -> int:
         """Transitions per update (t_max, or I_update for the one-step methods)."""
 
     @abstractmethod
-    def act(self, obs: Tensor, global_step: int) -> int:
-        """Choose an action for one observation; called under torch.no_grad."""
+    def act(self, obs: Tensor, global_step: int) -> int | np.ndarray:
+        """Choose an action for one observation (an int, or float32 [d] for a Box); under torch.no_grad."""
 
     @abstractmethod
     def loss(self, segment: Segment, target_net: nn.Module | None) -> tuple[Tensor, Metrics]:

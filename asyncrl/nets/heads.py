@@ -2,7 +2,8 @@
 
 ``build_model`` picks the body from the observation: the paper's CNN for
 image stacks, an MLP for vectors; with ``model.lstm`` an LSTM follows the body
-(A3C-LSTM).
+(A3C-LSTM). Box action spaces get the Gaussian actor-critics of
+``asyncrl.nets.gaussian``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import gymnasium as gym
 import torch
 from torch import Tensor, nn
 
+from asyncrl.config import ConfigError
 from asyncrl.nets.atari import AtariBody
 from asyncrl.nets.mlp import mlp_body
 
@@ -110,7 +112,19 @@ def build_body(obs_space: gym.Space, model_cfg: Any) -> tuple[nn.Module, int]:
 
 
 def build_model(head: str, obs_space: gym.Space, action_space: gym.Space, model_cfg: Any) -> nn.Module:
-    """The network for a learner's ``head`` on these spaces, float32 on the CPU."""
+    """The network for a learner's ``head`` on these spaces, float32 on the CPU.
+
+    A Box action space gets a Gaussian actor-critic (``asyncrl.nets.gaussian``)
+    whose value network has its own body unless ``model.separate_value`` is
+    false; a discrete one shares the body (``model.separate_value`` must not
+    be true).
+    """
+    separate = getattr(model_cfg, "separate_value", None)
+    if isinstance(action_space, gym.spaces.Box):
+        return _build_gaussian(obs_space, int(action_space.shape[0]), model_cfg, separate is not False)
+    if separate:
+        raise ConfigError("model.separate_value=true: a separate value network is supported for Box "
+                          "(continuous) action spaces only")
     body, features = build_body(obs_space, model_cfg)
     num_actions = int(action_space.n)
     if head == "q":
@@ -118,3 +132,14 @@ def build_model(head: str, obs_space: gym.Space, action_space: gym.Space, model_
     if getattr(model_cfg, "lstm", False):
         return RecurrentActorCritic(body, features, num_actions, model_cfg.lstm_size)
     return ActorCritic(body, features, num_actions)
+
+
+def _build_gaussian(obs_space: gym.Space, action_dim: int, model_cfg: Any, separate: bool) -> nn.Module:
+    from asyncrl.nets.gaussian import GaussianActorCritic, RecurrentGaussianActorCritic  # imports this module
+
+    body, features = build_body(obs_space, model_cfg)
+    value_body, value_features = build_body(obs_space, model_cfg) if separate else (None, None)
+    if getattr(model_cfg, "lstm", False):
+        return RecurrentGaussianActorCritic(body, features, action_dim, model_cfg.lstm_size, value_body,
+                                            value_features)
+    return GaussianActorCritic(body, features, action_dim, value_body, value_features)

@@ -85,7 +85,7 @@ class ActorLearner:
         self.local = build_model(learner_cls.head, self.env.observation_space, self.env.action_space, cfg.model)
         # Plain attributes, not OmegaConf nodes: the learner reads them every update.
         algo_cfg = SimpleNamespace(**spec.config["algo"])
-        self.learner: Learner = learner_cls(self.local, algo_cfg, int(self.env.action_space.n), self.rng)
+        self.learner: Learner = learner_cls(self.local, algo_cfg, self.env.action_space, self.rng)
         self.local_params = list(self.local.parameters())
         self.shared_params = list(shared.model.parameters())
         self.optimizer = build_optimizer(cfg.optim, self.shared_params, shared.optim_state)
@@ -106,7 +106,8 @@ class ActorLearner:
         obs_np, _ = self.env.reset(seed=self.spec.seed)
         obs = torch.as_tensor(obs_np)
         obs_buf = torch.empty((length + 1, *obs.shape), dtype=obs.dtype)
-        actions = torch.empty(length, dtype=torch.int64)
+        action_shape, action_dtype = learner.action_spec()
+        actions = torch.empty((length, *action_shape), dtype=action_dtype)
         rewards = torch.empty(length, dtype=torch.float32)
         terminated = torch.zeros(length, dtype=torch.bool)
         self.send("worker", seed=self.spec.seed, **learner.worker_info())
@@ -130,7 +131,9 @@ class ActorLearner:
                     obs_np, reward, game_over, truncated, info = self.env.step(action)
                     terminal = game_over or bool(info.get("life_lost", False))
                     obs = torch.as_tensor(obs_np)
-                    actions[steps], rewards[steps], terminated[steps] = action, float(reward), terminal
+                    # A Box action is a float32 array (torch will not assign one directly).
+                    actions[steps] = torch.from_numpy(action) if isinstance(action, np.ndarray) else action
+                    rewards[steps], terminated[steps] = float(reward), terminal
                     episode_return += float(info.get("raw_reward", reward))  # the game's own score
                     episode_length += 1
                     steps += 1
