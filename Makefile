@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: setup train test test-slow lint clean bench-cartpole-solve bench-cartpole-speed
+.PHONY: setup train test test-slow lint clean bench-cartpole-solve bench-cartpole-speed bench-throughput
 
 setup: $(STAMP)
 
@@ -53,3 +53,13 @@ bench-cartpole-speed: $(STAMP)
 	    hydra.sweep.dir=$(BENCH)/cartpole-speed/$$a || exit 1; \
 	done
 	$(PY) benchmarks/compare.py $(BENCH)/cartpole-speed --by algo.name runtime.kind workers
+
+# Agent steps/s against this machine's ceiling, Breakout, 1 and 2 workers, 3 runs each
+# (docs/performance.md). About 4 minutes per line on 2 cores; run on an idle machine.
+bench-throughput: $(STAMP)
+	for spec in "a3c 1" "nstep_q 1" "one_step_q 1" "one_step_sarsa 1" "a3c 8" "nstep_q 8"; do \
+	  set -- $$spec; \
+	  $(PY) benchmarks/throughput.py --env breakout --algo $$1 --envs-per-worker $$2 --workers 1 2 \
+	    --seconds 20 --warmup 8 --repeats 3 --json $(BENCH)/throughput/breakout_$$1_k$$2.json \
+	    --out $(BENCH)/throughput/breakout_$$1_k$$2.md || exit 1; \
+	done

@@ -88,6 +88,8 @@ class EnvConfig:
     # training episodes reaches ``solved_return`` (null: never).
     solved_return: float | None = None
     solved_window: int = 20
+    # Learning rewards are multiplied by this (episode returns stay the env's own).
+    reward_scale: float = 1.0
 
 
 @dataclass
@@ -160,6 +162,10 @@ class ModelConfig:
     # A3C-LSTM: an LSTM of ``lstm_size`` cells after the last hidden layer.
     lstm: bool = False
     lstm_size: int = 256
+    # A value network with its own body (and LSTM) instead of sharing the policy's.
+    # null: the paper's choice, separate for Box (continuous) action spaces, shared
+    # for discrete ones; true is supported for Box action spaces only.
+    separate_value: bool | None = None
 
 
 @dataclass
@@ -304,6 +310,8 @@ def validate(cfg: DictConfig) -> None:
     _require(cfg.model.activation in ("tanh", "relu"), "model.activation", "must be tanh or relu",
              cfg.model.activation)
     _require(cfg.env.solved_window >= 1, "env.solved_window", "must be >= 1", cfg.env.solved_window)
+    if "reward_scale" in cfg.env:
+        _require(cfg.env.reward_scale > 0, "env.reward_scale", "must be > 0", cfg.env.reward_scale)
     _require(not cfg.model.lstm or cfg.algo.name == "a3c", "model.lstm",
              "a recurrent model is supported by algo=a3c only", cfg.model.lstm)
     _require(cfg.model.lstm_size >= 1, "model.lstm_size", "must be >= 1", cfg.model.lstm_size)

@@ -31,6 +31,7 @@ from torch import nn
 
 from asyncrl.checkpoint import CheckpointError, load_checkpoint
 from asyncrl.envs import make_env
+from asyncrl.learners.policies import policy_for
 
 
 @dataclass
@@ -46,26 +47,30 @@ class EvalResult:
 
 
 class GreedyPolicy:
-    """The highest-scoring action: policy logits (actor-critic) or Q-values.
+    """The greedy action: the argmax of policy logits or Q-values, or a Gaussian's clipped mean.
 
     Carries the LSTM state of a recurrent model through an episode.
     """
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, action_space: gym.Space | None = None) -> None:
         self.model = model
         self.recurrent = getattr(model, "recurrent", False)
+        self.gaussian = isinstance(action_space, gym.spaces.Box)
+        self.policy = policy_for(action_space) if self.gaussian else None
         self.reset()
 
     def reset(self) -> None:
         """Start of an episode."""
         self.state = self.model.initial_state() if self.recurrent else None
 
-    def __call__(self, obs: torch.Tensor) -> int:
+    def __call__(self, obs: torch.Tensor) -> int | np.ndarray:
         if self.recurrent:
             scores, _, self.state = self.model.step(obs.unsqueeze(0), self.state)
         else:
             out = self.model(obs.unsqueeze(0))
             scores = out[0] if isinstance(out, tuple) else out
+        if self.policy is not None:
+            return self.policy.greedy(scores)[0]
         return int(scores[0].argmax())
 
 
@@ -74,8 +79,8 @@ def evaluate_greedy(model: nn.Module, env_cfg: Any, episodes: int, seed: int, ma
                     epsilon: float = 0.0, video_dir: Path | None = None) -> EvalResult:
     """Play ``episodes`` whole episodes greedily; returns are the game's own score.
 
-    With ``epsilon`` > 0 a uniformly random action replaces the greedy one
-    with that probability (a recurrent policy still sees every observation).
+    With ``epsilon`` > 0 a uniformly random action (for a Box: uniform within
+    its bounds) replaces the greedy one with that probability (a recurrent policy still sees every observation).
     With ``video_dir`` the first episode is recorded there as an mp4.
     """
     if video_dir is not None:
@@ -84,8 +89,9 @@ def evaluate_greedy(model: nn.Module, env_cfg: Any, episodes: int, seed: int, ma
     if video_dir is not None:
         env = gym.wrappers.RecordVideo(env, str(video_dir), episode_trigger=lambda e: e == 0, name_prefix="eval",
                                        disable_logger=True)
-    policy = GreedyPolicy(model)
+    policy = GreedyPolicy(model, env.action_space)
     rng = np.random.default_rng(seed)
+    env.action_space.seed(seed)
     result = EvalResult([], [])
     try:
         for episode in range(episodes):
@@ -95,7 +101,8 @@ def evaluate_greedy(model: nn.Module, env_cfg: Any, episodes: int, seed: int, ma
             while not done and steps < max_steps:
                 action = policy(torch.as_tensor(obs))
                 if epsilon > 0 and rng.random() < epsilon:
-                    action = int(rng.integers(env.action_space.n))
+                    discrete = isinstance(env.action_space, gym.spaces.Discrete)
+                    action = int(rng.integers(env.action_space.n)) if discrete else env.action_space.sample()
                 obs, reward, terminated, truncated, info = env.step(action)
                 total += float(info.get("raw_reward", reward))
                 steps += 1

@@ -109,6 +109,9 @@ BAD_INPUTS = [
     ("resume=/nonexistent/run", "resume"),
     ("runtime.heartbeat_timeout_s=1", "runtime.heartbeat_timeout_s"),
     ("algo=nstep_q algo.loss=l1", "algo.loss"),
+    ("algo=one_step_q env=pendulum", "discrete action space"),
+    ("model.separate_value=true", "model.separate_value"),
+    ("env=pendulum env.reward_scale=0", "env.reward_scale"),
 ]
 
 

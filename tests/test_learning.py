@@ -1,4 +1,4 @@
-"""Each learner actually learns CartPole-v1 with 2 workers (checked in CI).
+"""Each learner actually learns CartPole-v1 with 2 workers; A3C also InvertedPendulum-v5 (checked in CI).
 
 The criterion is the issue's: the mean return of the last 20 training
 episodes reaches the threshold within the step budget. Runs stop once solved.
@@ -34,3 +34,18 @@ def test_learns_cartpole_with_two_workers(run_dir: Path, algo: str, threshold: i
     assert solved_at is not None, f"{algo}: best last-20 mean {best:.1f} in {summary['global_steps']} steps"
     assert solved_at <= budget
     assert summary["status"] == "solved" and summary["solved_at_step"] == solved_at
+
+
+def test_a3c_gaussian_learns_inverted_pendulum_with_two_workers(run_dir: Path):
+    # Continuous actions (issue 9): the mean of the last 20 training episodes reaches 950
+    # (of 1000) within 300k steps; seeds 0-2 solved at 121k-149k steps (docs/results.md).
+    pytest.importorskip("mujoco")
+    proc = run_cli("algo=a3c", "env=inverted_pendulum", "workers=2", "total_steps=300000", "eval.episodes=3",
+                   f"hydra.run.dir={run_dir}", timeout=400)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    returns = [r["episode_return"] for r in read_jsonl(run_dir / "metrics.jsonl") if r["type"] == "episode"]
+    best = max((sum(returns[i - 19:i + 1]) / 20 for i in range(19, len(returns))), default=None)
+    assert summary["status"] == "solved", f"best last-20 mean {best} in {summary['global_steps']} steps"
+    assert best is not None and best >= 950
+    assert summary["final_eval_return"] >= 950  # the greedy (mean) policy holds the pole too

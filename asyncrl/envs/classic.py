@@ -21,7 +21,25 @@ def make_env(env_cfg: Any, render_mode: str | None = None) -> gym.Env:
         env = gym.wrappers.TransformObservation(
             env, lambda o: np.asarray(o, dtype=np.float32),
             gym.spaces.Box(-np.inf, np.inf, env.observation_space.shape, np.float32))
+    scale = getattr(env_cfg, "reward_scale", 1.0)  # absent from configs saved before it existed
+    if scale != 1.0:
+        env = ScaleReward(env, scale)
     return env
+
+
+class ScaleReward(gym.Wrapper):
+    """The learning reward times ``scale``; ``info["raw_reward"]`` keeps the env's own.
+
+    Episode returns in metrics.jsonl and evaluations are the env's own score.
+    """
+
+    def __init__(self, env: gym.Env, scale: float) -> None:
+        super().__init__(env)
+        self.scale = scale
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        return obs, float(reward) * self.scale, terminated, truncated, {**info, "raw_reward": reward}
 
 
 def check_env_config(env_cfg: Any) -> tuple[gym.Space, gym.Space]:

@@ -1,18 +1,20 @@
-"""A3C: asynchronous advantage actor-critic, feed-forward (paper Algorithm S3)."""
+"""A3C: asynchronous advantage actor-critic, feed-forward and LSTM (paper Algorithm S3)."""
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
+from asyncrl.config import ConfigError
 from asyncrl.learners.base import Learner, Metrics, Segment
+from asyncrl.learners.policies import PolicyParams, policy_for, select_rows, unflatten_rows
 from asyncrl.learners.returns import nstep_returns
 
 
 class A3C(Learner):
-    """Softmax policy and value sharing one body; n-step returns over t_max.
+    """Softmax (discrete) or Gaussian (Box) policy and a value; n-step returns over t_max.
 
     Feed-forward, or A3C-LSTM when the model is recurrent: the LSTM state is
     carried across segments and reset at episode start; the loss replays the
@@ -27,7 +29,9 @@ class A3C(Learner):
         entropy -entropy_beta * H(pi(.|s_i))
 
     with R_i the forward-view return bootstrapped from V(s_T) unless s_T is a
-    true terminal.
+    true terminal. The distribution (``asyncrl.learners.policies``) gives
+    log pi and H: a softmax for discrete actions, a Gaussian clipped to the
+    bounds for Box actions.
     """
 
     name = "a3c"
@@ -35,8 +39,16 @@ class A3C(Learner):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.policy = policy_for(self.action_space)
         self.recurrent = getattr(self.model, "recurrent", False)
         self.state = self.segment_state = None
+
+    @classmethod
+    def check_action_space(cls, space: gym.Space) -> None:
+        if isinstance(space, gym.spaces.Box) and len(space.shape) == 1:
+            return
+        if not isinstance(space, gym.spaces.Discrete):
+            raise ConfigError(f"algo=a3c: needs a discrete or a 1-D Box action space, the env has {space}")
 
     @property
     def segment_length(self) -> int:
@@ -54,35 +66,34 @@ class A3C(Learner):
         if self.recurrent and self.state is not None:
             self.segment_state = (self.state[0].detach(), self.state[1].detach())
 
-    def forward_segment(self, segment: Segment) -> tuple[Tensor, Tensor]:
-        """Logits [T + 1, K, A] and values [T + 1, K] for the segment's observations, in one batch."""
+    def forward_segment(self, segment: Segment) -> tuple[PolicyParams, Tensor]:
+        """Policy parameters [T + 1, K, ...] and values [T + 1, K] for the segment, in one batch."""
         if self.recurrent:
-            logits, values, _ = self.model.unroll(segment.obs, self.segment_state, segment.episode_end)
-            return logits, values
-        steps_plus_one, envs = segment.obs.shape[:2]
-        logits, values = self.model(segment.obs.flatten(0, 1))
-        return logits.view(steps_plus_one, envs, -1), values.view(steps_plus_one, envs)
+            params, values, _ = self.model.unroll(segment.obs, self.segment_state, segment.episode_end)
+            return params, values
+        rows = tuple(segment.obs.shape[:2])
+        params, values = self.model(segment.obs.flatten(0, 1))
+        return unflatten_rows(params, rows), values.view(rows)
 
     def act(self, obs: Tensor, global_step: int) -> np.ndarray:
         if self.recurrent:
             if self.state is None:
                 self.state = self.segment_state = self.model.initial_state(obs.shape[0])
-            logits, _, self.state = self.model.step(obs, self.state)
+            params, _, self.state = self.model.step(obs, self.state)
         else:
-            logits, _ = self.model(obs)
-        return sample_categorical(logits.numpy(), self.rng)
+            params, _ = self.model(obs)
+        return self.policy.sample(params, self.rng)
 
     def loss(self, segment: Segment, target_net: nn.Module | None) -> tuple[Tensor, Metrics]:
         steps = len(segment)
         # One batched forward over the segment and its last state (recomputing is
         # cheaper than keeping a graph per acting step).
-        logits, values = self.forward_segment(segment)
-        log_probs = F.log_softmax(logits[:steps], dim=-1)
-        bootstrap = torch.where(segment.terminated[-1], 0.0, values[steps].detach())
-        returns = nstep_returns(segment.rewards, segment.terminated, bootstrap, self.cfg.gamma)
+        params, values = self.forward_segment(segment)
+        params = select_rows(params, slice(0, steps))
+        returns = nstep_returns(segment.rewards, segment.terminated, values[steps].detach(), self.cfg.gamma)
         advantages = returns - values[:steps]
-        log_prob_taken = log_probs.gather(-1, segment.actions.unsqueeze(-1)).squeeze(-1)
-        entropy = -(log_probs.exp() * log_probs).sum(dim=-1)
+        log_prob_taken = self.policy.log_prob(params, segment.actions)
+        entropy = self.policy.entropy(params)
         policy_loss = -(log_prob_taken * advantages.detach()).sum()
         value_loss = advantages.pow(2).sum()
         loss = policy_loss + self.cfg.value_loss_coef * value_loss - self.cfg.entropy_beta * entropy.sum()
@@ -94,12 +105,3 @@ class A3C(Learner):
         }
         return loss, metrics
 
-
-def sample_categorical(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One action per row of ``logits`` [K, A], drawn from softmax(logits).
-
-    The Gumbel-max trick: argmax(logits + Gumbel noise) is an exact sample,
-    and at these small batches several times cheaper than a softmax followed
-    by torch.multinomial.
-    """
-    return np.argmax(logits - np.log(-np.log(rng.random(logits.shape))), axis=1)

@@ -74,10 +74,12 @@ class Learner(ABC):
     uses_target_net: ClassVar[bool] = False
     needs_next_action: ClassVar[bool] = False
 
-    def __init__(self, model: nn.Module, cfg: Any, num_actions: int, rng: np.random.Generator) -> None:
+    def __init__(self, model: nn.Module, cfg: Any, action_space: gym.Space | int, rng: np.random.Generator) -> None:
+        """``action_space`` is the env's; an int n stands for Discrete(n)."""
         self.model = model
         self.cfg = cfg
-        self.num_actions = num_actions
+        self.action_space = gym.spaces.Discrete(action_space) if isinstance(action_space, int) else action_space
+        self.num_actions = int(self.action_space.n) if isinstance(self.action_space, gym.spaces.Discrete) else 0
         self.rng = rng
 
     @classmethod
@@ -85,6 +87,12 @@ class Learner(ABC):
         """Reject action spaces this learner cannot act in (one clear line)."""
         if not isinstance(space, gym.spaces.Discrete):
             raise ConfigError(f"algo={cls.name}: needs a discrete action space, the env has {space}")
+
+    def action_spec(self) -> tuple[tuple[int, ...], type]:
+        """The shape and numpy dtype of one action, for the worker's segment buffer."""
+        if isinstance(self.action_space, gym.spaces.Box):
+            return tuple(self.action_space.shape), np.float32
+        return (), np.int64
 
     @property
     @abstractmethod

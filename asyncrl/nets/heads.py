@@ -2,7 +2,8 @@
 
 ``build_model`` picks the body from the observation: the paper's CNN for
 image stacks, an MLP for vectors; with ``model.lstm`` an LSTM follows the body
-(A3C-LSTM).
+(A3C-LSTM). Box action spaces get the Gaussian actor-critics of
+``asyncrl.nets.gaussian``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import gymnasium as gym
 import torch
 from torch import Tensor, nn
 
+from asyncrl.config import ConfigError
 from asyncrl.nets.atari import AtariBody
 from asyncrl.nets.mlp import mlp_body
 
@@ -68,8 +70,7 @@ class RecurrentActorCritic(nn.Module):
     @staticmethod
     def reset_state(state: State, rows: Tensor) -> State:
         """``state`` with the rows where ``rows`` [K] is true set to zero (new episodes there)."""
-        keep = (~rows).to(state[0].dtype).unsqueeze(1)
-        return state[0] * keep, state[1] * keep
+        return reset_state(state, rows)
 
     def step(self, obs: Tensor, state: State) -> tuple[Tensor, Tensor, State]:
         """Logits [K, A], values [K] and the next state for observations [K, ...]."""
@@ -79,29 +80,47 @@ class RecurrentActorCritic(nn.Module):
     def unroll(self, obs: Tensor, state: State, episode_end: Tensor | None = None) -> tuple[Tensor, Tensor, State]:
         """Logits [T, K, A] and values [T, K] for sequences [T, K, ...] starting from ``state``.
 
-        ``episode_end`` [T - 1 or more, K] marks sequences whose episode ended
-        after step t: their state is zeroed before step t + 1, as acting did.
-        The last step is never reset: a segment's final row is the state to
-        bootstrap from (after a truncation, the episode's last observation).
-        The body runs once over all T x K observations.
+        Where ``episode_end`` marks an episode that ended inside the sequence,
+        the state is zeroed as acting did (see :func:`replay_resets`). The
+        body runs once over all T x K observations.
         """
         steps, batch = obs.shape[:2]
         features = self.body(obs.flatten(0, 1)).view(steps, batch, -1)
-        ends = episode_end[: steps - 1] if episode_end is not None else ()
         hidden = []
-        h, c = state
-        for t in range(steps):
-            if 0 < t < len(ends) and ends[t - 1].any():
-                h, c = self.reset_state((h, c), episode_end[t - 1])
-            h, c = self.lstm(features[t], (h, c))
-            hidden.append(h)
+        for t, ended in enumerate(replay_resets(episode_end, steps)):
+            if ended is not None:
+                state = reset_state(state, ended)
+            state = self.lstm(features[t], state)
+            hidden.append(state[0])
         out = torch.stack(hidden)
-        return self.policy(out), self.value(out).squeeze(-1), (h, c)
+        return self.policy(out), self.value(out).squeeze(-1), state
 
     def forward(self, obs: Tensor) -> tuple[Tensor, Tensor]:
         """One sequence [T, ...] from the zero state (a whole episode, e.g. for inspection)."""
         logits, values, _ = self.unroll(obs.unsqueeze(1), self.initial_state())
         return logits[:, 0], values[:, 0]
+
+
+def reset_state(state: State, rows: Tensor) -> State:
+    """``state`` with the rows where ``rows`` [K] is true set to zero (new episodes there)."""
+    keep = (~torch.as_tensor(rows)).to(state[0].dtype).unsqueeze(1)
+    return state[0] * keep, state[1] * keep
+
+
+def replay_resets(episode_end: Tensor | None, steps: int) -> list[Tensor | None]:
+    """For each of ``steps`` replayed steps, the rows to zero before it (None: none).
+
+    ``episode_end[t]`` [K] marks rows whose episode ended after step t; acting
+    zeroed their state before step t + 1, so the replay does too. The last
+    step is never reset: a segment's final row is the state to bootstrap
+    from (after a truncation, the episode's last observation).
+    """
+    resets: list[Tensor | None] = [None] * steps
+    if episode_end is not None:
+        for t in range(1, min(steps - 1, episode_end.shape[0])):
+            if episode_end[t - 1].any():
+                resets[t] = episode_end[t - 1]
+    return resets
 
 
 class QNetwork(nn.Module):
@@ -127,7 +146,19 @@ def build_body(obs_space: gym.Space, model_cfg: Any) -> tuple[nn.Module, int]:
 
 
 def build_model(head: str, obs_space: gym.Space, action_space: gym.Space, model_cfg: Any) -> nn.Module:
-    """The network for a learner's ``head`` on these spaces, float32 on the CPU."""
+    """The network for a learner's ``head`` on these spaces, float32 on the CPU.
+
+    A Box action space gets a Gaussian actor-critic (``asyncrl.nets.gaussian``)
+    whose value network has its own body unless ``model.separate_value`` is
+    false; a discrete one shares the body (``model.separate_value`` must not
+    be true).
+    """
+    separate = getattr(model_cfg, "separate_value", None)
+    if isinstance(action_space, gym.spaces.Box):
+        return _build_gaussian(obs_space, int(action_space.shape[0]), model_cfg, separate is not False)
+    if separate:
+        raise ConfigError("model.separate_value=true: a separate value network is supported for Box "
+                          "(continuous) action spaces only")
     body, features = build_body(obs_space, model_cfg)
     num_actions = int(action_space.n)
     if head == "q":
@@ -135,3 +166,14 @@ def build_model(head: str, obs_space: gym.Space, action_space: gym.Space, model_
     if getattr(model_cfg, "lstm", False):
         return RecurrentActorCritic(body, features, num_actions, model_cfg.lstm_size)
     return ActorCritic(body, features, num_actions)
+
+
+def _build_gaussian(obs_space: gym.Space, action_dim: int, model_cfg: Any, separate: bool) -> nn.Module:
+    from asyncrl.nets.gaussian import GaussianActorCritic, RecurrentGaussianActorCritic  # imports this module
+
+    body, features = build_body(obs_space, model_cfg)
+    value_body, value_features = build_body(obs_space, model_cfg) if separate else (None, None)
+    if getattr(model_cfg, "lstm", False):
+        return RecurrentGaussianActorCritic(body, features, action_dim, model_cfg.lstm_size, value_body,
+                                            value_features)
+    return GaussianActorCritic(body, features, action_dim, value_body, value_features)

@@ -27,7 +27,8 @@ class Rollout:
         self.obs = torch.from_numpy(envs.reset(seed=seed))
         self.obs_buf = torch.empty((length + 1, *self.obs.shape), dtype=self.obs.dtype)
         # Per-step rows are written as numpy (cheap) and handed over as tensors sharing the memory.
-        self.actions = np.empty((length, k), dtype=np.int64)
+        action_shape, action_dtype = learner.action_spec()
+        self.actions = np.empty((length, k, *action_shape), dtype=action_dtype)
         self.rewards = np.empty((length, k), dtype=np.float32)
         self.raw_rewards = np.empty((length, k), dtype=np.float64)
         self.terminated = np.zeros((length, k), dtype=bool)

@@ -61,6 +61,7 @@ class MeanTracker:
 
 def worker_main(spec: WorkerSpec, shared: SharedState, queue: Any) -> None:
     """Entry point of a worker process or thread; reports any error and stops all."""
+    parent = os.getppid()
     try:
         if spec.in_process:
             # Ctrl-C reaches the whole process group; only the main process handles it.
@@ -72,6 +73,9 @@ def worker_main(spec: WorkerSpec, shared: SharedState, queue: Any) -> None:
         shared.stop.set()
     finally:
         queue.put({"type": "done", "worker": spec.worker_id})
+        if spec.in_process and os.getppid() != parent:
+            # Nobody reads the queue any more: exit without flushing it (that would block forever).
+            queue.cancel_join_thread()
 
 
 class ActorLearner:
@@ -88,7 +92,7 @@ class ActorLearner:
         self.local = build_model(learner_cls.head, self.envs.observation_space, self.envs.action_space, cfg.model)
         # Plain attributes, not OmegaConf nodes: the learner reads them every update.
         algo_cfg = SimpleNamespace(**spec.config["algo"])
-        self.learner: Learner = learner_cls(self.local, algo_cfg, int(self.envs.action_space.n), self.rng)
+        self.learner: Learner = learner_cls(self.local, algo_cfg, self.envs.action_space, self.rng)
         self.local_params = list(self.local.parameters())
         self.shared_params = list(shared.model.parameters())
         self.optimizer = build_optimizer(cfg.optim, self.shared_params, shared.optim_state)
