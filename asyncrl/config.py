@@ -6,6 +6,12 @@ types while composing. Value ranges that a type cannot express are checked by
 :func:`validate`, which runs in the main process before any worker starts and
 raises :class:`ConfigError` with one line naming the key.
 
+Sampled values: :func:`register_resolvers` adds the OmegaConf resolver
+``${loguniform:LOW,HIGH,KEY}``, a number drawn from LogUniform(LOW, HIGH) that
+depends only on KEY (e.g. ``optim.lr='${loguniform:1e-4,1e-2,${seed}}'``,
+one learning rate per seed as in the paper's robustness study). The run
+resolves it once; ``summary.json`` records the resolved config.
+
 Units: every step count here (``total_steps``, ``target_interval``,
 ``eps_anneal``) counts *agent steps* summed over all workers. One agent step is
 ``action_repeat`` frames (4 on Atari, 1 elsewhere).
@@ -14,11 +20,13 @@ Units: every step count here (``total_steps``, ``target_interval``,
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf.errors import InterpolationResolutionError
 
 
 class ConfigError(ValueError):
@@ -221,8 +229,29 @@ class Config:
     progress: str = "auto"  # auto | bar | log | off
 
 
+def loguniform(low: float, high: float, key: Any) -> float:
+    """A number drawn from LogUniform(low, high), determined by ``key`` alone.
+
+    The same key gives the same number in every process and Python version
+    (``random.Random`` seeded with ``str(key)``), so a sweep over seeds samples
+    one value per seed, reproducibly.
+    """
+    low, high = float(low), float(high)
+    if not 0.0 < low < high:
+        raise ConfigError(f"loguniform needs 0 < low < high, got low={low}, high={high}")
+    u = random.Random(str(key)).random()
+    return math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
+
+
+def register_resolvers() -> None:
+    """Register asyncrl's OmegaConf resolvers (``loguniform``); safe to call twice."""
+    if not OmegaConf.has_resolver("loguniform"):
+        OmegaConf.register_new_resolver("loguniform", loguniform)
+
+
 def register_configs() -> None:
-    """Put the schemas in Hydra's ConfigStore (YAML files extend them by name)."""
+    """Put the schemas in Hydra's ConfigStore (YAML files extend them by name); register resolvers."""
+    register_resolvers()
     cs = ConfigStore.instance()
     cs.store(name="config_schema", node=Config)
     cs.store(group="algo", name="a3c_schema", node=A3CConfig)
@@ -272,8 +301,18 @@ def _check_optim(optim: DictConfig) -> None:
         _require(optim.grad_clip > 0, "optim.grad_clip", "must be > 0 or null", optim.grad_clip)
 
 
+def _check_resolves(cfg: DictConfig) -> None:
+    """Every interpolation (e.g. ``${loguniform:...}``) resolves, or one line naming the key."""
+    try:
+        OmegaConf.to_container(cfg, resolve=True)
+    except InterpolationResolutionError as exc:
+        cause = exc.__cause__ if exc.__cause__ is not None else str(exc).splitlines()[0]
+        raise ConfigError(f"{exc.full_key}: cannot resolve: {cause}") from None
+
+
 def validate(cfg: DictConfig) -> None:
     """Check value ranges the schema types cannot express; raise ConfigError."""
+    _check_resolves(cfg)
     _require(cfg.workers >= 1, "workers", "must be >= 1", cfg.workers)
     _require(cfg.total_steps >= 1, "total_steps", "must be >= 1", cfg.total_steps)
     _require(cfg.progress in ("auto", "bar", "log", "off"), "progress",
