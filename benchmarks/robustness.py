@@ -1,0 +1,120 @@
+"""Robustness to the learning rate (the paper's Figure 2): final score against lr per optimizer variant.
+
+Reads any run directories (or sweep directories holding them) through their
+``metrics.jsonl`` and ``summary.json``; the learning rate is ``optim.lr`` of
+the resolved config the run recorded, so runs whose lr was sampled with
+``optim.lr='${loguniform:1e-4,1e-2,${seed}}'`` read as the value they used.
+A run's final score is the mean return of its last ``--window`` episodes.
+Runs are grouped by optimizer variant (sgd_momentum, rmsprop, rmsprop_shared,
+from ``optim.name`` and ``optim.shared_stats``) or by ``--by`` config keys,
+and each group gets a scatter of final score against lr (log x), with
+``--thresholds`` drawn as dashed lines.
+
+Writes the figure to ``--out`` and a markdown summary next to it (``.md``):
+per group, the runs, lr range, median final score, the fraction of runs whose
+final score reaches each threshold, and the best lr. Also prints the summary.
+
+    python -m asyncrl -m algo=a3c optim=sgd_momentum,rmsprop,rmsprop_shared "seed=range(0,20)" \\
+        "optim.lr='${loguniform:1e-4,1e-2,${seed}}'" hydra.sweep.dir=robustness
+    python benchmarks/robustness.py robustness --thresholds 195 475 --out robustness.png
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from runs import (  # noqa: E402
+    argument_parser,
+    config_value,
+    final_score,
+    load_episodes,
+    load_runs,
+    markdown_table,
+    run_value,
+    write_text,
+)
+
+
+def optimizer_variant(run: dict[str, Any]) -> str:
+    """sgd_momentum, rmsprop or rmsprop_shared (``_shared``: statistics in shared memory)."""
+    name = config_value(run["config"], "optim.name") or run.get("optim", "?")
+    shared = config_value(run["config"], "optim.shared_stats")
+    return f"{name}_shared" if shared and name != "sgd_momentum" else str(name)
+
+
+def points(runs: list[dict[str, Any]], keys: list[str] | None, window: int) -> dict[str, list[tuple[float, float]]]:
+    """Per group label, the (lr, final score) of each run with episodes, sorted by lr."""
+    groups: dict[str, list[tuple[float, float]]] = {}
+    for run in runs:
+        label = optimizer_variant(run) if not keys else ", ".join(str(run_value(run, k)) for k in keys)
+        score = final_score(load_episodes(run["dir"]), window)
+        if score is not None:
+            groups.setdefault(label, []).append((float(config_value(run["config"], "optim.lr")), score))
+    return {label: sorted(pts) for label, pts in sorted(groups.items())}
+
+
+def summary_table(groups: dict[str, list[tuple[float, float]]], thresholds: list[float]) -> str:
+    """Markdown: runs, lr range, median final score, fraction reaching each threshold, best lr."""
+    header = ["variant", "runs", "lr range", "final score, median", *(f"final >= {t:g}" for t in thresholds),
+              "best lr (final score)"]
+    rows = []
+    for label, pts in groups.items():
+        lrs, scores = [p[0] for p in pts], [p[1] for p in pts]
+        best = max(pts, key=lambda p: p[1])
+        rows.append([label, str(len(pts)), f"{min(lrs):.1e}-{max(lrs):.1e}", f"{statistics.median(scores):.1f}",
+                     *(f"{sum(s >= t for s in scores)}/{len(pts)}" for t in thresholds),
+                     f"{best[0]:.1e} ({best[1]:.1f})"])
+    return markdown_table(header, rows)
+
+
+def plot(groups: dict[str, list[tuple[float, float]]], thresholds: list[float], window: int, title: str,
+         out: Path) -> None:
+    """One log-x scatter of final score against lr per group, sharing both axes."""
+    ncols = min(len(groups), 3)
+    nrows = math.ceil(len(groups) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.8 * nrows), squeeze=False,
+                             sharex=True, sharey=True)
+    for ax, (label, pts) in zip(axes.flat, groups.items(), strict=False):
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=18)
+        for t in thresholds:
+            ax.axhline(t, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_title(f"{label} ({len(pts)} runs)")
+        ax.set_xlabel("learning rate")
+        ax.grid(alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(f"final score (mean of last {window})")
+    for ax in axes.flat[len(groups):]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argument_parser(__doc__)
+    parser.add_argument("--by", nargs="+", help="config keys to group by (default: optimizer variant)")
+    parser.add_argument("--window", type=int, default=20, help="episodes in the final score")
+    parser.add_argument("--thresholds", nargs="*", type=float, default=[], help="scores to count and draw")
+    parser.add_argument("--title", default="")
+    parser.add_argument("--out", type=Path, default=Path("robustness.png"), help="the figure; summary goes to .md")
+    args = parser.parse_args()
+    groups = points(load_runs(parser, args.dirs), args.by, args.window)
+    if not groups:
+        parser.error("no run has any episode")
+    plot(groups, args.thresholds, args.window, args.title, args.out)
+    write_text(args.out.with_suffix(".md"), summary_table(groups, args.thresholds))
+
+
+if __name__ == "__main__":
+    main()
