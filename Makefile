@@ -31,6 +31,10 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check asyncrl tests benchmarks
 
+# docs/configuration.md from the schemas (asyncrl/config.py) and conf/; a test checks it is current.
+docs-config: $(STAMP)
+	$(PY) -m asyncrl.config_doc
+
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache
 
