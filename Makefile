@@ -83,7 +83,7 @@ bench-cartpole-grid: $(STAMP)
 # per seed, the `loguniform` resolver) for each optimizer variant, 60k steps each.
 bench-cartpole-robustness: $(STAMP)
 	$(PY) -m asyncrl -m algo=a3c optim=sgd_momentum,rmsprop,rmsprop_shared "seed=range(0,20)" \
-	  "optim.lr='$${loguniform:1e-4,1e-2,$${seed}}'" total_steps=60000 stop_when_solved=false \
+	  'optim.lr="$${loguniform:1e-4,1e-2,$${seed}}"' total_steps=60000 stop_when_solved=false \
 	  eval.episodes=0 progress=off hydra.sweep.dir=$(BENCH)/cartpole-robustness
 	$(PY) benchmarks/robustness.py $(BENCH)/cartpole-robustness --thresholds 195 475 \
 	  --out $(BENCH)/cartpole-robustness.png

@@ -15,7 +15,7 @@ per group, the runs, lr range, median final score, the fraction of runs whose
 final score reaches each threshold, and the best lr. Also prints the summary.
 
     python -m asyncrl -m algo=a3c optim=sgd_momentum,rmsprop,rmsprop_shared "seed=range(0,20)" \\
-        "optim.lr='${loguniform:1e-4,1e-2,${seed}}'" hydra.sweep.dir=robustness
+        'optim.lr="${loguniform:1e-4,1e-2,${seed}}"' hydra.sweep.dir=robustness
     python benchmarks/robustness.py robustness --thresholds 195 475 --out robustness.png
 """
 
