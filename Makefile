@@ -72,11 +72,11 @@ bench-cartpole-grid: $(STAMP)
 	  $(PY) -m asyncrl -m algo=$$a optim=sgd_momentum,rmsprop,rmsprop_shared seed=0,1,2 total_steps=100000 \
 	    stop_when_solved=false eval.episodes=0 progress=off hydra.sweep.dir=$(BENCH)/cartpole-grid/$$a || exit 1; \
 	done
-	$(PY) benchmarks/compare.py $(BENCH)/cartpole-grid --by algo.name optim.name optim.shared_stats \
+	$(PY) benchmarks/compare.py $(BENCH)/cartpole-grid --by algo.name optim_variant \
 	  --threshold 195 --window 20 --out $(BENCH)/cartpole-grid.md
 	$(PY) benchmarks/curves.py $(BENCH)/cartpole-grid --by algo.name --x steps --out $(BENCH)/cartpole-grid-steps.png
 	$(PY) benchmarks/curves.py $(BENCH)/cartpole-grid --by algo.name --x wall --out $(BENCH)/cartpole-grid-wall.png
-	$(PY) benchmarks/curves.py $(BENCH)/cartpole-grid --by optim.name optim.shared_stats --panels algo.name \
+	$(PY) benchmarks/curves.py $(BENCH)/cartpole-grid --by optim_variant --panels algo.name \
 	  --x steps --out $(BENCH)/cartpole-grid-optim.png
 
 # The paper's Figure 2: A3C, 20 learning rates from LogUniform(1e-4, 1e-2) (one

@@ -5,8 +5,8 @@ Reads any run directories (or sweep directories holding them) through their
 the resolved config the run recorded, so runs whose lr was sampled with
 ``optim.lr='${loguniform:1e-4,1e-2,${seed}}'`` read as the value they used.
 A run's final score is the mean return of its last ``--window`` episodes.
-Runs are grouped by optimizer variant (sgd_momentum, rmsprop, rmsprop_shared,
-from ``optim.name`` and ``optim.shared_stats``) or by ``--by`` config keys,
+Runs are grouped by ``--by`` config keys, by default ``optim_variant``
+(sgd_momentum, rmsprop, rmsprop_shared, from ``optim.name`` and ``optim.shared_stats``),
 and each group gets a scatter of final score against lr (log x), with
 ``--thresholds`` drawn as dashed lines.
 
@@ -42,27 +42,20 @@ from runs import (  # noqa: E402
 )
 
 
-def optimizer_variant(run: dict[str, Any]) -> str:
-    """sgd_momentum, rmsprop or rmsprop_shared (``_shared``: statistics in shared memory)."""
-    name = config_value(run["config"], "optim.name") or run.get("optim", "?")
-    shared = config_value(run["config"], "optim.shared_stats")
-    return f"{name}_shared" if shared and name != "sgd_momentum" else str(name)
-
-
-def points(runs: list[dict[str, Any]], keys: list[str] | None, window: int) -> dict[str, list[tuple[float, float]]]:
+def points(runs: list[dict[str, Any]], keys: list[str], window: int) -> dict[str, list[tuple[float, float]]]:
     """Per group label, the (lr, final score) of each run with episodes, sorted by lr."""
     groups: dict[str, list[tuple[float, float]]] = {}
     for run in runs:
-        label = optimizer_variant(run) if not keys else ", ".join(str(run_value(run, k)) for k in keys)
+        label = ", ".join(str(run_value(run, k)) for k in keys)
         score = final_score(load_episodes(run["dir"]), window)
         if score is not None:
             groups.setdefault(label, []).append((float(config_value(run["config"], "optim.lr")), score))
     return {label: sorted(pts) for label, pts in sorted(groups.items())}
 
 
-def summary_table(groups: dict[str, list[tuple[float, float]]], thresholds: list[float]) -> str:
+def summary_table(groups: dict[str, list[tuple[float, float]]], thresholds: list[float], label: str) -> str:
     """Markdown: runs, lr range, median final score, fraction reaching each threshold, best lr."""
-    header = ["variant", "runs", "lr range", "final score, median", *(f"final >= {t:g}" for t in thresholds),
+    header = [label, "runs", "lr range", "final score, median", *(f"final >= {t:g}" for t in thresholds),
               "best lr (final score)"]
     rows = []
     for label, pts in groups.items():
@@ -103,7 +96,8 @@ def plot(groups: dict[str, list[tuple[float, float]]], thresholds: list[float], 
 
 def main() -> None:
     parser = argument_parser(__doc__)
-    parser.add_argument("--by", nargs="+", help="config keys to group by (default: optimizer variant)")
+    parser.add_argument("--by", nargs="+", default=["optim_variant"],
+                        help="config keys to group by (default: optim_variant, the optimizer variant)")
     parser.add_argument("--window", type=int, default=20, help="episodes in the final score")
     parser.add_argument("--thresholds", nargs="*", type=float, default=[], help="scores to count and draw")
     parser.add_argument("--title", default="")
@@ -113,7 +107,7 @@ def main() -> None:
     if not groups:
         parser.error("no run has any episode")
     plot(groups, args.thresholds, args.window, args.title, args.out)
-    write_text(args.out.with_suffix(".md"), summary_table(groups, args.thresholds))
+    write_text(args.out.with_suffix(".md"), summary_table(groups, args.thresholds, ", ".join(args.by)))
 
 
 if __name__ == "__main__":

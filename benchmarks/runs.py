@@ -50,12 +50,22 @@ def config_value(config: dict[str, Any], dotted: str) -> Any:
     return node
 
 
+def optimizer_variant(run: dict[str, Any]) -> str:
+    """The paper's optimizer variant: sgd_momentum, rmsprop or rmsprop_shared (statistics shared)."""
+    name = config_value(run["config"], "optim.name") or run.get("optim", "?")
+    shared = config_value(run["config"], "optim.shared_stats")
+    return f"{name}_shared" if shared and name == "rmsprop" else str(name)
+
+
 def run_value(run: dict[str, Any], key: str) -> Any:
     """A run's value of a dotted config key; summary.json's own entry when the config holds a group there.
 
     So ``env`` reads as the environment id (``CartPole-v1``), ``optim`` as the
-    optimizer name, while ``env.name`` or ``optim.lr`` read the config.
+    optimizer name, while ``env.name`` or ``optim.lr`` read the config. The
+    extra key ``optim_variant`` gives :func:`optimizer_variant`.
     """
+    if key == "optim_variant":
+        return optimizer_variant(run)
     value = config_value(run["config"], key)
     if value is None or isinstance(value, dict):
         return run.get(key, value if value is None else None)
