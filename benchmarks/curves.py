@@ -71,9 +71,10 @@ def draw_panel(ax: Any, runs: list[dict[str, Any]], keys: list[str], x_name: str
 
 def save_figure(panels: dict[str, list[dict[str, Any]]], keys: list[str], x_name: str, window: int,
                 title: str, out: Path) -> None:
-    """All panels in one figure (one row of up to five, then more rows) at ``out``."""
-    ncols = min(len(panels), 5)
-    nrows = math.ceil(len(panels) / ncols)
+    """All panels in one figure at ``out``: one row for up to 3 panels or 5 (Figure 1), else a square grid."""
+    n = len(panels)
+    ncols = n if n <= 3 or n == 5 else math.ceil(math.sqrt(n))
+    nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.8 * nrows), squeeze=False)
     for ax, (name, runs) in zip(axes.flat, panels.items(), strict=False):
         draw_panel(ax, runs, keys, x_name, window, name if len(panels) > 1 else title or name)
