@@ -11,8 +11,9 @@ and each group gets a scatter of final score against lr (log x), with
 ``--thresholds`` drawn as dashed lines.
 
 Writes the figure to ``--out`` and a markdown summary next to it (``.md``):
-per group, the runs, lr range, median final score, the fraction of runs whose
-final score reaches each threshold, and the best lr. Also prints the summary.
+per group, the runs, lr range, median final score, how many runs' final
+score reaches each threshold and the range of their learning rates, and the
+best lr. Also prints the summary.
 
     python -m asyncrl -m algo=a3c optim=sgd_momentum,rmsprop,rmsprop_shared "seed=range(0,20)" \\
         'optim.lr="${loguniform:1e-4,1e-2,${seed}}"' hydra.sweep.dir=robustness
@@ -54,17 +55,28 @@ def points(runs: list[dict[str, Any]], keys: list[str], window: int) -> dict[str
 
 
 def summary_table(groups: dict[str, list[tuple[float, float]]], thresholds: list[float], label: str) -> str:
-    """Markdown: runs, lr range, median final score, fraction reaching each threshold, best lr."""
-    header = [label, "runs", "lr range", "final score, median", *(f"final >= {t:g}" for t in thresholds),
-              "best lr (final score)"]
+    """Markdown: runs, lr range, median final score, runs reaching each threshold and their lrs, best lr."""
+    header = [label, "runs", "lr range", "final score, median"]
+    for t in thresholds:
+        header += [f"final >= {t:g}", f"their lrs (>= {t:g})"]
+    header.append("best lr (final score)")
     rows = []
-    for label, pts in groups.items():
-        lrs, scores = [p[0] for p in pts], [p[1] for p in pts]
+    for name, pts in groups.items():
+        scores = [p[1] for p in pts]
         best = max(pts, key=lambda p: p[1])
-        rows.append([label, str(len(pts)), f"{min(lrs):.1e}-{max(lrs):.1e}", f"{statistics.median(scores):.1f}",
-                     *(f"{sum(s >= t for s in scores)}/{len(pts)}" for t in thresholds),
-                     f"{best[0]:.1e} ({best[1]:.1f})"])
+        row = [name, str(len(pts)), lr_range([p[0] for p in pts]), f"{statistics.median(scores):.1f}"]
+        for t in thresholds:
+            good = [p[0] for p in pts if p[1] >= t]
+            row += [f"{len(good)}/{len(pts)}", lr_range(good)]
+        rows.append([*row, f"{best[0]:.1e} ({best[1]:.1f})"])
     return markdown_table(header, rows)
+
+
+def lr_range(lrs: list[float]) -> str:
+    """'min-max' of learning rates, one value when there is one, '-' for none."""
+    if not lrs:
+        return "-"
+    return f"{min(lrs):.1e}" if len(lrs) == 1 else f"{min(lrs):.1e}-{max(lrs):.1e}"
 
 
 def plot(groups: dict[str, list[tuple[float, float]]], thresholds: list[float], window: int, title: str,
