@@ -59,7 +59,7 @@ bench-cartpole-speed: $(STAMP)
 	done
 	$(PY) benchmarks/compare.py $(BENCH)/cartpole-speed --by algo.name runtime.kind workers
 
-# The paper's comparisons on CartPole-v1 (docs/results.md). About 18, 35 and 9
+# The paper's comparisons on CartPole-v1 (docs/results.md). About 18, 40 and 9
 # minutes on the 2-core machine (shared, under load). Each target ends with the tables and figures
 # under $(BENCH). `make bench-cartpole` runs all three.
 bench-cartpole: bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling

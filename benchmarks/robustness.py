@@ -31,6 +31,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 from runs import (  # noqa: E402
     argument_parser,
     config_value,
@@ -91,6 +92,7 @@ def plot(groups: dict[str, list[tuple[float, float]]], thresholds: list[float], 
         for t in thresholds:
             ax.axhline(t, color="grey", linestyle="--", linewidth=0.8)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # decade labels only; minor ones overlap
         ax.set_title(f"{label} ({len(pts)} runs)")
         ax.set_xlabel("learning rate")
         ax.grid(alpha=0.3)
