@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: setup train test test-slow lint clean bench-cartpole-solve bench-cartpole-speed bench-throughput
+.PHONY: setup train test test-slow lint clean docs-config bench-cartpole-solve bench-cartpole-speed \
+	bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling bench-cartpole bench-throughput
 
 setup: $(STAMP)
 
@@ -30,6 +31,10 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check asyncrl tests benchmarks
 
+# docs/configuration.md from the schemas (asyncrl/config.py) and conf/; a test checks it is current.
+docs-config: $(STAMP)
+	$(PY) -m asyncrl.config_doc
+
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache
 
@@ -53,6 +58,48 @@ bench-cartpole-speed: $(STAMP)
 	    hydra.sweep.dir=$(BENCH)/cartpole-speed/$$a || exit 1; \
 	done
 	$(PY) benchmarks/compare.py $(BENCH)/cartpole-speed --by algo.name runtime.kind workers
+
+# The paper's comparisons on CartPole-v1 (docs/results.md). About 18, 40 and 9
+# minutes on the 2-core machine (shared, under load). Each target ends with the tables and figures
+# under $(BENCH). `make bench-cartpole` runs all three.
+bench-cartpole: bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling
+
+# 4 algorithms x 3 optimizers x 3 seeds, 2 workers, a fixed 100k-step budget
+# (no early stop, so every curve covers the same steps and the final score is
+# comparable across runs). Curves against steps and wall time, comparison table.
+bench-cartpole-grid: $(STAMP)
+	for a in a3c nstep_q one_step_q one_step_sarsa; do \
+	  $(PY) -m asyncrl -m algo=$$a optim=sgd_momentum,rmsprop,rmsprop_shared seed=0,1,2 total_steps=100000 \
+	    stop_when_solved=false eval.episodes=0 progress=off hydra.sweep.dir=$(BENCH)/cartpole-grid/$$a || exit 1; \
+	done
+	$(PY) benchmarks/compare.py $(BENCH)/cartpole-grid --by algo.name optim_variant \
+	  --threshold 195 --window 20 --out $(BENCH)/cartpole-grid.md
+	$(PY) benchmarks/curves.py $(BENCH)/cartpole-grid --by algo.name --x steps --out $(BENCH)/cartpole-grid-steps.png
+	$(PY) benchmarks/curves.py $(BENCH)/cartpole-grid --by algo.name --x wall --out $(BENCH)/cartpole-grid-wall.png
+	$(PY) benchmarks/curves.py $(BENCH)/cartpole-grid --by optim_variant --panels algo.name \
+	  --x steps --out $(BENCH)/cartpole-grid-optim.png
+
+# The paper's Figure 2: A3C, 20 learning rates from LogUniform(1e-4, 1e-2) (one
+# per seed, the `loguniform` resolver) for each optimizer variant, 50k steps each.
+# A long heartbeat: on a loaded machine a starved worker can be silent for 2 minutes,
+# and one failed job ends the whole multirun.
+bench-cartpole-robustness: $(STAMP)
+	$(PY) -m asyncrl -m algo=a3c optim=sgd_momentum,rmsprop,rmsprop_shared "seed=range(0,20)" \
+	  'optim.lr="$${loguniform:1e-4,1e-2,$${seed}}"' total_steps=50000 stop_when_solved=false \
+	  eval.episodes=0 progress=off runtime.heartbeat_timeout_s=600 hydra.sweep.dir=$(BENCH)/cartpole-robustness
+	$(PY) benchmarks/robustness.py $(BENCH)/cartpole-robustness --thresholds 195 475 \
+	  --out $(BENCH)/cartpole-robustness.png
+
+# The paper's Table 2: 1 and 2 workers (this machine has 2 cores), 5 seeds, worker counts
+# interleaved (seed 0 with 1 then 2 workers, ...) so that changing load hits both alike;
+# a run stops when the mean of its last 20 episodes reaches 195 (200k-step cap).
+bench-cartpole-scaling: $(STAMP)
+	for a in a3c nstep_q one_step_q one_step_sarsa; do \
+	  $(PY) -m asyncrl -m algo=$$a seed=0,1,2,3,4 workers=1,2 env.solved_return=195 total_steps=200000 \
+	    eval.episodes=0 progress=off hydra.sweep.dir=$(BENCH)/cartpole-scaling/$$a || exit 1; \
+	done
+	$(PY) benchmarks/scaling.py $(BENCH)/cartpole-scaling --reference 195 --window 20 \
+	  --out $(BENCH)/cartpole-scaling.png
 
 # Agent steps/s against this machine's ceiling, Breakout, 1 and 2 workers, 3 runs each
 # (docs/performance.md). About 4 minutes per line on 2 cores; run on an idle machine.

@@ -6,6 +6,12 @@ types while composing. Value ranges that a type cannot express are checked by
 :func:`validate`, which runs in the main process before any worker starts and
 raises :class:`ConfigError` with one line naming the key.
 
+Sampled values: :func:`register_resolvers` adds the OmegaConf resolver
+``${loguniform:LOW,HIGH,KEY}``, a number drawn from LogUniform(LOW, HIGH) that
+depends only on KEY (e.g. ``optim.lr='${loguniform:1e-4,1e-2,${seed}}'``,
+one learning rate per seed as in the paper's robustness study). The run
+resolves it once; ``summary.json`` records the resolved config.
+
 Units: every step count here (``total_steps``, ``target_interval``,
 ``eps_anneal``) counts *agent steps* summed over all workers. One agent step is
 ``action_repeat`` frames (4 on Atari, 1 elsewhere).
@@ -14,11 +20,13 @@ Units: every step count here (``total_steps``, ``target_interval``,
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf.errors import InterpolationResolutionError
 
 
 class ConfigError(ValueError):
@@ -32,34 +40,36 @@ class ConfigError(ValueError):
 class A3CConfig:
     """Asynchronous advantage actor-critic (paper Algorithm S3)."""
 
-    name: str = "a3c"
-    gamma: float = 0.99
-    t_max: int = 5
-    entropy_beta: float = 0.01
-    value_loss_coef: float = 0.5
+    name: str = "a3c"  # the learner; set by the option chosen
+    gamma: float = 0.99  # discount factor
+    t_max: int = 5  # agent steps per segment: each update uses up to t_max-step returns
+    entropy_beta: float = 0.01  # weight of the policy-entropy bonus (beta)
+    value_loss_coef: float = 0.5  # weight of the value loss (R - V)^2 against the policy loss
 
 
 @dataclass
 class ValueConfig:
     """Fields shared by the three value-based methods."""
 
-    name: str = MISSING
-    gamma: float = 0.99
+    name: str = MISSING  # the learner; set by the option chosen
+    gamma: float = 0.99  # discount factor
     # Global agent steps between target syncs (paper: 40,000 frames = 10,000 steps).
     target_interval: int = 10_000
     loss: str = "squared"  # squared (paper) | huber
     # Global agent steps over which epsilon goes from 1 to a worker's final value
     # (paper: 4 million frames = 1 million agent steps).
     eps_anneal: int = 1_000_000
+    # Each worker draws its final epsilon once from eps_finals, with probabilities eps_probs.
     eps_finals: list[float] = field(default_factory=lambda: [0.1, 0.01, 0.5])
-    eps_probs: list[float] = field(default_factory=lambda: [0.4, 0.3, 0.3])
+    eps_probs: list[float] = field(default_factory=lambda: [0.4, 0.3, 0.3])  # one per entry of eps_finals
 
 
 @dataclass
 class OneStepConfig(ValueConfig):
     """One-step Q-learning (paper Algorithm 1) and one-step Sarsa."""
 
-    name: str = "one_step_q"
+    name: str = "one_step_q"  # one_step_q | one_step_sarsa
+    # A worker applies its accumulated gradient every update_interval steps (and at episode end).
     update_interval: int = 5
 
 
@@ -68,7 +78,7 @@ class NStepQConfig(ValueConfig):
     """n-step Q-learning (paper Algorithm S2)."""
 
     name: str = "nstep_q"
-    t_max: int = 5
+    t_max: int = 5  # agent steps per segment: each update uses up to t_max-step returns
 
 
 ALGOS = ("a3c", "one_step_q", "one_step_sarsa", "nstep_q")
@@ -80,14 +90,14 @@ ALGOS = ("a3c", "one_step_q", "one_step_sarsa", "nstep_q")
 class EnvConfig:
     """A gymnasium environment with a vector observation."""
 
-    name: str = "gym"
-    kind: str = "gym"
-    id: str = MISSING
-    max_episode_steps: int | None = None
+    name: str = "gym"  # a label for the option (plots and run names use env.id)
+    kind: str = "gym"  # the env family: gym (vector observations) or atari
+    id: str = MISSING  # a registered gymnasium id with discrete actions and a vector observation
+    max_episode_steps: int | None = None  # time limit passed to gymnasium.make (null: the id's own)
     # A run counts as solved when the mean return of the last ``solved_window``
     # training episodes reaches ``solved_return`` (null: never).
     solved_return: float | None = None
-    solved_window: int = 20
+    solved_window: int = 20  # training episodes in the solved check's mean (and the progress display's)
     # Learning rewards are multiplied by this (episode returns stay the env's own).
     reward_scale: float = 1.0
 
@@ -101,19 +111,22 @@ class AtariEnvConfig:
     at ALE's default of 108,000 frames.
     """
 
-    name: str = "atari"
-    kind: str = "atari"
+    name: str = "atari"  # a label for the option (plots and run names use ALE/<game>-v5)
+    kind: str = "atari"  # the env family: atari
     game: str = MISSING  # as ale-py names it: Breakout, Pong, BeamRider, ...
     frame_skip: int = 4  # action repeat; frames = agent steps x frame_skip
-    frame_stack: int = 4
-    noop_max: int = 30
-    repeat_action_probability: float = 0.0
-    full_action_space: bool = False
+    frame_stack: int = 4  # the observation: the last frame_stack 84x84 grey frames
+    noop_max: int = 30  # up to this many no-op actions at the start of each episode
+    repeat_action_probability: float = 0.0  # sticky actions (ALE v5's default is 0.25)
+    full_action_space: bool = False  # all 18 actions instead of the game's minimal set
     clip_rewards: float | None = 1.0  # learning rewards clipped to [-c, c]; null: unclipped
     life_loss_terminal: bool = True  # a lost life ends the training segment as terminal
+    # Not read by the Atari stack: episodes end at ALE's own cap of 108,000 frames.
     max_episode_steps: int | None = None
+    # A run counts as solved when the mean return of the last ``solved_window``
+    # training games reaches ``solved_return`` (null: never).
     solved_return: float | None = None
-    solved_window: int = 100
+    solved_window: int = 100  # training games in the solved check's mean
 
 
 # --------------------------------------------------------------------------- the rest
@@ -128,20 +141,20 @@ class OptimConfig:
     memory for all workers instead of one copy per worker.
     """
 
-    name: str = "rmsprop"
-    lr: float = 7e-4
-    alpha: float = 0.99
-    eps: float = 0.1
-    shared_stats: bool = True
-    anneal_lr: bool = True
-    grad_clip: float | None = 40.0
+    name: str = "rmsprop"  # rmsprop | sgd_momentum
+    lr: float = 7e-4  # learning rate at step 0
+    alpha: float = 0.99  # RMSProp's decay of the squared-gradient average, or the momentum coefficient
+    eps: float = 0.1  # RMSProp's epsilon, inside the square root (unused by sgd_momentum)
+    shared_stats: bool = True  # one statistics tensor in shared memory for all workers (RMSProp only)
+    anneal_lr: bool = True  # lr falls linearly to 0 at total_steps
+    grad_clip: float | None = 40.0  # each update's gradient norm is clipped to this (null: no clipping)
 
 
 @dataclass
 class RuntimeConfig:
     """How actor-learners run: ``processes`` (default) or ``threads``."""
 
-    kind: str = "processes"
+    kind: str = "processes"  # processes (one OS process per worker) | threads
     # Seconds between the aggregated training records each worker sends.
     report_interval_s: float = 2.0
     # Seconds the main process waits for workers to stop before killing them.
@@ -157,11 +170,11 @@ class RuntimeConfig:
 class ModelConfig:
     """The network: an MLP body for vectors (the paper's CNN for Atari frames)."""
 
-    hidden: list[int] = field(default_factory=lambda: [64, 64])
+    hidden: list[int] = field(default_factory=lambda: [64, 64])  # MLP layer sizes (Atari frames: the CNN)
     activation: str = "tanh"  # tanh | relu
     # A3C-LSTM: an LSTM of ``lstm_size`` cells after the last hidden layer.
     lstm: bool = False
-    lstm_size: int = 256
+    lstm_size: int = 256  # LSTM cells (with lstm=true)
     # A value network with its own body (and LSTM) instead of sharing the policy's.
     # null: the paper's choice, separate for Box (continuous) action spaces, shared
     # for discrete ones; true is supported for Box action spaces only.
@@ -176,16 +189,16 @@ class EvalConfig:
     shared network, so workers never wait for it; and once at the end.
     """
 
-    interval: int = 0
-    episodes: int = 10
-    max_episode_steps: int = 10_000
+    interval: int = 0  # global steps between evaluations (0: only at the end)
+    episodes: int = 10  # greedy episodes per evaluation (0: no evaluation)
+    max_episode_steps: int = 10_000  # an evaluation episode is cut off after this many steps
 
 
 @dataclass
 class CheckpointConfig:
     """``checkpoint.pt`` every ``interval`` global steps (0: only at the end)."""
 
-    interval: int = 0
+    interval: int = 0  # global steps between checkpoints (0: only at the end)
 
 
 @dataclass
@@ -198,10 +211,10 @@ class WandbConfig:
     """
 
     mode: str = "offline"  # online | offline | disabled
-    project: str = "asyncrl"
-    entity: str | None = None
-    group: str | None = None
-    tags: list[str] = field(default_factory=list)
+    project: str = "asyncrl"  # the wandb project
+    entity: str | None = None  # the wandb team or user (null: your default)
+    group: str | None = None  # runs shown together (null: the sweep's name in a multirun)
+    tags: list[str] = field(default_factory=list)  # wandb tags
 
 
 @dataclass
@@ -220,18 +233,39 @@ class Config:
     # A run directory to continue from its checkpoint.pt (global step, schedules,
     # optimizer statistics); its metrics.jsonl is appended to.
     resume: str | None = None
-    workers: int = 2
+    workers: int = 2  # actor-learners (processes or threads)
     # Environments each worker steps side by side, acting on all in one batched
     # forward and learning from their segments together. 1 is the paper's algorithm.
     envs_per_worker: int = 1
-    seed: int = 0
-    total_steps: int = 300_000
-    stop_when_solved: bool = True
+    seed: int = 0  # seeds the initial network; each worker's seed and env seeds derive from it
+    total_steps: int = 300_000  # agent steps summed over all workers, then the run stops
+    stop_when_solved: bool = True  # stop as soon as the env's solved criterion is met
     progress: str = "auto"  # auto | bar | log | off
 
 
+def loguniform(low: float, high: float, key: Any) -> float:
+    """A number drawn from LogUniform(low, high), determined by ``key`` alone.
+
+    The same key gives the same number in every process and Python 3 version
+    (``random.Random`` seeded with ``str(key)``), so a sweep over seeds samples
+    one value per seed, reproducibly.
+    """
+    low, high = float(low), float(high)
+    if not 0.0 < low < high:
+        raise ConfigError(f"loguniform needs 0 < low < high, got low={low}, high={high}")
+    u = random.Random(str(key)).random()
+    return math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
+
+
+def register_resolvers() -> None:
+    """Register asyncrl's OmegaConf resolvers (``loguniform``); safe to call twice."""
+    if not OmegaConf.has_resolver("loguniform"):
+        OmegaConf.register_new_resolver("loguniform", loguniform)
+
+
 def register_configs() -> None:
-    """Put the schemas in Hydra's ConfigStore (YAML files extend them by name)."""
+    """Put the schemas in Hydra's ConfigStore (YAML files extend them by name); register resolvers."""
+    register_resolvers()
     cs = ConfigStore.instance()
     cs.store(name="config_schema", node=Config)
     cs.store(group="algo", name="a3c_schema", node=A3CConfig)
@@ -281,8 +315,18 @@ def _check_optim(optim: DictConfig) -> None:
         _require(optim.grad_clip > 0, "optim.grad_clip", "must be > 0 or null", optim.grad_clip)
 
 
+def _check_resolves(cfg: DictConfig) -> None:
+    """Every interpolation (e.g. ``${loguniform:...}``) resolves, or one line naming the key."""
+    try:
+        OmegaConf.to_container(cfg, resolve=True)
+    except InterpolationResolutionError as exc:
+        cause = exc.__cause__ if exc.__cause__ is not None else str(exc).splitlines()[0]
+        raise ConfigError(f"{exc.full_key}: cannot resolve: {cause}") from None
+
+
 def validate(cfg: DictConfig) -> None:
     """Check value ranges the schema types cannot express; raise ConfigError."""
+    _check_resolves(cfg)
     _require(cfg.workers >= 1, "workers", "must be >= 1", cfg.workers)
     _require(cfg.total_steps >= 1, "total_steps", "must be >= 1", cfg.total_steps)
     _require(cfg.envs_per_worker >= 1, "envs_per_worker", "must be >= 1", cfg.envs_per_worker)

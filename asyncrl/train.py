@@ -228,6 +228,7 @@ def train(cfg: DictConfig, run_dir: Path, ckpt: dict[str, Any] | None = None,
         "status": status,
         "finished": status in ("finished", "solved"),
         "error": result.error,
+        "config": plain,  # resolved: sampled values (e.g. ${loguniform:...}) as the run used them
     }
     try:
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -1,92 +1,86 @@
-"""Compare runs: a markdown table of solve steps, solve time and speed.
+"""Compare runs: a markdown table of scores, steps and wall time to a threshold, speed.
 
 Reads any run directories (or sweep directories holding them) through their
-``summary.json`` and ``.hydra/config.yaml``, groups them by config keys, and
-prints medians with ranges over the runs of each group.
+``summary.json`` and ``metrics.jsonl``, groups them by config keys, and prints
+medians with ranges over the runs of each group:
+
+- final score: the mean return of the last ``--window`` training episodes;
+- best score: the highest mean over ``--window`` consecutive episodes;
+- reached, steps and wall s to the threshold: with ``--threshold``, the first
+  episode where that mean reaches it (medians over the runs that did); without,
+  the run's own solved criterion (``env.solved_return``) as summary.json has it;
+- steps/s (running): leaving out worker start-up;
+- final eval return: the greedy evaluation at the end (``eval.episodes``).
+
+``--window`` defaults to each run's ``env.solved_window``.
 
     python benchmarks/compare.py multirun/2026-11-21/10-00-00 --by algo.name workers
+    python benchmarks/compare.py bench-out/cartpole-grid --by algo.name optim.name --threshold 195
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import statistics
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import yaml
+from runs import (
+    argument_parser,
+    best_score,
+    final_score,
+    first_reach,
+    group_runs,
+    load_episodes,
+    load_runs,
+    markdown_table,
+    median_range,
+    window_of,
+    write_text,
+)
 
 
-def find_runs(paths: list[Path]) -> list[Path]:
-    """Every directory under ``paths`` that holds a summary.json."""
-    runs: list[Path] = []
-    for path in paths:
-        runs += sorted(p.parent for p in path.rglob("summary.json"))
-    return runs
+def run_scores(run: dict[str, Any], threshold: float | None, window: int | None) -> dict[str, Any]:
+    """Final and best score, and (step, wall s) at the threshold or None, of one run."""
+    episodes = load_episodes(run["dir"])
+    n = window_of(run, window)
+    if threshold is None:
+        step = run.get("solved_at_step")
+        reach = None if step is None else (step, run["solved_wall_s"])
+    else:
+        reach = first_reach(episodes, threshold, n)
+    return {"final": final_score(episodes, n), "best": best_score(episodes, n), "reach": reach}
 
 
-def config_value(config: dict[str, Any], dotted: str) -> Any:
-    """``config['a']['b']`` for ``'a.b'`` (None when missing)."""
-    node: Any = config
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def load_run(run: Path) -> dict[str, Any]:
-    summary = json.loads((run / "summary.json").read_text())
-    config_file = run / ".hydra" / "config.yaml"
-    summary["config"] = yaml.safe_load(config_file.read_text()) if config_file.exists() else {}
-    return summary
-
-
-def median_range(values: list[float], fmt: str) -> str:
-    """'median (min-max)', or '-' for no values."""
-    if not values:
-        return "-"
-    med = statistics.median(values)
-    if len(values) == 1:
-        return format(med, fmt)
-    return f"{format(med, fmt)} ({format(min(values), fmt)}-{format(max(values), fmt)})"
-
-
-def table(runs: list[dict[str, Any]], keys: list[str]) -> str:
+def table(runs: list[dict[str, Any]], keys: list[str], threshold: float | None = None,
+          window: int | None = None) -> str:
     """Markdown: one row per group of runs sharing the values of ``keys``."""
-    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
-    for run in runs:
-        groups[tuple(config_value(run["config"], k) for k in keys)].append(run)
-    header = [*keys, "runs", "solved", "steps to solve", "wall s to solve", "steps/s (running)",
-              "final eval return"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for group, members in sorted(groups.items(), key=lambda kv: tuple(str(v) for v in kv[0])):
-        solved = [m for m in members if m.get("solved_at_step") is not None]
+    to = "solve" if threshold is None else format(threshold, "g")
+    header = [*keys, "runs", "final score", "best score", "reached" if threshold is not None else "solved",
+              f"steps to {to}", f"wall s to {to}", "steps/s (running)", "final eval return"]
+    rows = []
+    for group, members in group_runs(runs, keys).items():
+        scores = [run_scores(m, threshold, window) for m in members]
+        reached = [s["reach"] for s in scores if s["reach"] is not None]
         evals = [m["final_eval_return"] for m in members if m.get("final_eval_return") is not None]
-        row = [*(str(v) for v in group), str(len(members)), f"{len(solved)}/{len(members)}",
-               median_range([m["solved_at_step"] for m in solved], ",.0f"),
-               median_range([m["solved_wall_s"] for m in solved], ".1f"),
-               median_range([m.get("steps_per_s_running", m["steps_per_s"]) for m in members], ",.0f"),
-               median_range(evals, ".1f")]
-        lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines)
+        rows.append([*(str(v) for v in group), str(len(members)),
+                     median_range([s["final"] for s in scores if s["final"] is not None], ".1f"),
+                     median_range([s["best"] for s in scores if s["best"] is not None], ".1f"),
+                     f"{len(reached)}/{len(members)}",
+                     median_range([r[0] for r in reached], ",.0f"),
+                     median_range([r[1] for r in reached], ".1f"),
+                     median_range([m.get("steps_per_s_running", m["steps_per_s"]) for m in members], ",.0f"),
+                     median_range(evals, ".1f")])
+    return markdown_table(header, rows)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dirs", nargs="+", type=Path, help="run or sweep directories")
+    parser = argument_parser(__doc__)
     parser.add_argument("--by", nargs="+", default=["algo.name", "workers"], help="config keys to group by")
+    parser.add_argument("--threshold", type=float, help="score to reach (default: each run's solved criterion)")
+    parser.add_argument("--window", type=int, help="episodes per mean (default: each run's env.solved_window)")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
     args = parser.parse_args()
-    runs = [load_run(r) for r in find_runs(args.dirs)]
-    if not runs:
-        parser.error("no run directories (with summary.json) found")
-    text = table(runs, args.by)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    runs = load_runs(parser, args.dirs)
+    write_text(args.out, table(runs, args.by, args.threshold, args.window))
 
 
 if __name__ == "__main__":

@@ -1,90 +1,124 @@
 """Learning curves: episode return against steps, frames or wall time.
 
 Reads any run directories (or sweep directories holding them) through their
-``metrics.jsonl`` and ``.hydra/config.yaml``, groups runs by config keys, and
-draws each group's mean over runs with a band from the lowest to the highest
-run. A run that ended before the others holds its last value. Returns are
-first smoothed per run (mean of the last ``--window`` episodes) and put on a
-common grid.
+``metrics.jsonl`` and ``summary.json``, puts runs in one panel per value of
+``--panels`` (default ``env``: one per environment) and one line per group of
+``--by`` config keys, and draws each group's mean over its runs (seeds) with a
+band from the lowest to the highest run. Returns are first smoothed per run
+(mean of the last ``--window`` episodes) and put on a common grid; a run that
+ended before the others holds its last value.
+
+With one panel the figure goes to ``--out``. With several (the paper's Figure 1
+when given its five games: Breakout, BeamRider, Pong, Q*bert, Space Invaders)
+``--out`` gets all panels side by side and each panel also gets a PNG of its
+own, ``<out stem>-<panel>.png``.
 
     python benchmarks/curves.py multirun/ --by algo.name --x frames --out curves.png
+    python benchmarks/curves.py bench-out/atari --by algo.name --x wall --out figure1.png
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-from collections import defaultdict
+import math
+import re
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import yaml  # noqa: E402
-from compare import config_value, find_runs  # noqa: E402
+from runs import argument_parser, group_runs, load_episodes, load_runs, rolling_mean  # noqa: E402
 
-X_KEYS = {"steps": "global_step", "frames": "frames", "wall": "wall_s"}
-
-
-def smoothed_curve(run: Path, x_key: str, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """x and the rolling mean return over the last ``window`` episodes of one run."""
-    xs, returns = [], []
-    with (run / "metrics.jsonl").open() as f:
-        for line in f:
-            record = json.loads(line)
-            if record.get("type") == "episode":
-                xs.append(record[x_key])
-                returns.append(record["episode_return"])
-    r = np.asarray(returns, dtype=float)
-    cumulative = np.concatenate([[0.0], np.cumsum(r)])
-    idx = np.arange(1, len(r) + 1)
-    lo = np.maximum(idx - window, 0)
-    return np.asarray(xs, dtype=float), (cumulative[idx] - cumulative[lo]) / (idx - lo)
+X_AXES = {"steps": ("steps", "global agent steps"), "frames": ("frames", "frames"),
+          "wall": ("wall", "wall time (s)")}
 
 
-def plot(runs: list[Path], keys: list[str], x_name: str, window: int, out: Path, title: str) -> None:
-    groups: dict[str, list[Path]] = defaultdict(list)
-    for run in runs:
-        config = yaml.safe_load((run / ".hydra" / "config.yaml").read_text())
-        groups[", ".join(f"{config_value(config, k)}" for k in keys)].append(run)
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for label, members in sorted(groups.items()):
-        curves = [smoothed_curve(run, X_KEYS[x_name], window) for run in members]
-        curves = [c for c in curves if len(c[0])]
-        if not curves:
+def group_curve(members: list[dict[str, Any]], x_name: str, window: int,
+                points: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Grid, mean, min and max over runs of the smoothed return (None without episodes)."""
+    curves = []
+    for run in members:
+        episodes = load_episodes(run["dir"])
+        if len(episodes):
+            curves.append((getattr(episodes, X_AXES[x_name][0]), rolling_mean(episodes.returns, window)))
+    if not curves:
+        return None
+    grid = np.linspace(min(x[0] for x, _ in curves), max(x[-1] for x, _ in curves), points)
+    # left=nan: no value before a run's first episode; past its end np.interp holds the last value.
+    ys = np.stack([np.interp(grid, x, y, left=np.nan) for x, y in curves])
+    return grid, np.nanmean(ys, axis=0), np.nanmin(ys, axis=0), np.nanmax(ys, axis=0)
+
+
+def draw_panel(ax: Any, runs: list[dict[str, Any]], keys: list[str], x_name: str, window: int,
+               title: str) -> None:
+    """One line with a min-max band per group of runs."""
+    for group, members in group_runs(runs, keys).items():
+        curve = group_curve(members, x_name, window)
+        if curve is None:
             continue
-        # A run that ended early (e.g. stopped once solved) holds its last value.
-        end = max(c[0][-1] for c in curves)
-        grid = np.linspace(min(c[0][0] for c in curves), end, 200)
-        ys = np.stack([np.interp(grid, x, y, left=np.nan) for x, y in curves])
-        mean = np.nanmean(ys, axis=0)
-        line = ax.plot(grid, mean, label=f"{label} ({len(curves)} runs)")[0]
-        ax.fill_between(grid, np.nanmin(ys, axis=0), np.nanmax(ys, axis=0), color=line.get_color(), alpha=0.2)
-    ax.set_xlabel({"steps": "global agent steps", "frames": "frames", "wall": "wall time (s)"}[x_name])
+        grid, mean, lo, hi = curve
+        label = ", ".join(str(v) for v in group)
+        line = ax.plot(grid, mean, label=f"{label} ({len(members)} runs)")[0]
+        ax.fill_between(grid, lo, hi, color=line.get_color(), alpha=0.2)
+    ax.set_xlabel(X_AXES[x_name][1])
     ax.set_ylabel(f"episode return (mean of last {window})")
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
+
+
+def save_figure(panels: dict[str, list[dict[str, Any]]], keys: list[str], x_name: str, window: int,
+                title: str, out: Path) -> None:
+    """All panels in one figure at ``out``: one row for up to 3 panels or 5 (Figure 1), else a square grid."""
+    n = len(panels)
+    ncols = n if n <= 3 or n == 5 else math.ceil(math.sqrt(n))
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.8 * nrows), squeeze=False)
+    for ax, (name, runs) in zip(axes.flat, panels.items(), strict=False):
+        draw_panel(ax, runs, keys, x_name, window, name if len(panels) > 1 else title or name)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    if title and len(panels) > 1:
+        fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(out, dpi=120)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a panel name (``ALE/Pong-v5`` -> ``ALE-Pong-v5``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")
+
+
+def plot(runs: list[dict[str, Any]], keys: list[str], panel_key: str, x_name: str, window: int,
+         title: str, out: Path) -> list[Path]:
+    """Write the figure(s); return the paths written."""
+    panels = {str(group[0]): members for group, members in group_runs(runs, [panel_key]).items()}
+    save_figure(panels, keys, x_name, window, title, out)
+    written = [out]
+    if len(panels) > 1:
+        for name, members in panels.items():
+            path = out.with_name(f"{out.stem}-{slug(name)}{out.suffix}")
+            save_figure({name: members}, keys, x_name, window, title, path)
+            written.append(path)
+    return written
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dirs", nargs="+", type=Path, help="run or sweep directories")
-    parser.add_argument("--by", nargs="+", default=["algo.name"], help="config keys to group by")
-    parser.add_argument("--x", choices=sorted(X_KEYS), default="steps")
+    parser = argument_parser(__doc__)
+    parser.add_argument("--by", nargs="+", default=["algo.name"], help="config keys: one line per group")
+    parser.add_argument("--panels", default="env", help="config key: one panel per value (default: env id)")
+    parser.add_argument("--x", choices=sorted(X_AXES), default="steps")
     parser.add_argument("--window", type=int, default=20, help="episodes in the smoothing window")
     parser.add_argument("--title", default="")
     parser.add_argument("--out", type=Path, default=Path("curves.png"))
     args = parser.parse_args()
-    runs = find_runs(args.dirs)
-    if not runs:
-        parser.error("no run directories (with summary.json) found")
-    plot(runs, args.by, args.x, args.window, args.out, args.title)
-    print(args.out)
+    runs = load_runs(parser, args.dirs)
+    for path in plot(runs, args.by, args.panels, args.x, args.window, args.title, args.out):
+        print(path)
 
 
 if __name__ == "__main__":

@@ -1,44 +1,153 @@
 """The benchmark scripts on synthetic run directories, so they cannot rot."""
 
+from __future__ import annotations
+
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
 
 from tests.conftest import ROOT
 
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-def fake_run(path: Path, algo: str, seed: int, solved_at: int | None) -> None:
+
+def fake_run(path: Path, returns: list[float], *, algo: str = "a3c", seed: int = 0, workers: int = 2,
+             env: str = "CartPole-v1", step: int = 100, wall: float = 0.1, optim: dict[str, Any] | None = None,
+             summary: dict[str, Any] | None = None, record_config: bool = False) -> None:
+    """A run directory: episode i ends at global step ``step * (i + 1)`` and ``wall * i`` seconds."""
+    config = {"algo": {"name": algo}, "env": {"name": env.lower(), "solved_window": 20}, "workers": workers,
+              "seed": seed, "optim": optim or {"name": "rmsprop", "lr": 7e-4, "shared_stats": True}}
     (path / ".hydra").mkdir(parents=True)
-    (path / ".hydra" / "config.yaml").write_text(f"algo:\n  name: {algo}\nworkers: 2\nseed: {seed}\n")
-    episodes = [{"type": "episode", "global_step": 100 * (i + 1), "frames": 100 * (i + 1), "wall_s": 0.1 * i,
-                 "worker": i % 2, "episode_return": float(10 * i), "episode_length": 10} for i in range(30)]
-    (path / "metrics.jsonl").write_text("\n".join(json.dumps(e) for e in episodes) + "\n")
-    summary = {"steps_per_s": 1000.0 + seed, "solved_at_step": solved_at,
-               "solved_wall_s": None if solved_at is None else solved_at / 1000, "final_eval_return": 100.0}
-    (path / "summary.json").write_text(json.dumps(summary))
+    (path / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
+    episodes = [{"type": "episode", "global_step": step * (i + 1), "frames": 4 * step * (i + 1), "wall_s": wall * i,
+                 "worker": i % 2, "episode_return": float(r), "episode_length": 10} for i, r in enumerate(returns)]
+    other = [{"type": "train", "worker": 0, "global_step": 50, "train/lr": 7e-4, "wall_s": 0.0},
+             {"type": "progress", "global_step": 60, "rollout/return_mean": 1.0, "wall_s": 0.0}]
+    (path / "metrics.jsonl").write_text("\n".join(json.dumps(e) for e in other + episodes) + "\n")
+    full = {"algo": algo, "env": env, "workers": workers, "seed": seed, "steps_per_s": 1000.0 + seed,
+            "solved_at_step": None, "solved_wall_s": None, "final_eval_return": None, **(summary or {})}
+    if record_config:
+        full["config"] = config
+    (path / "summary.json").write_text(json.dumps(full))
 
 
-def test_compare_and_curves_on_synthetic_runs(tmp_path: Path):
-    fake_run(tmp_path / "sweep" / "0", "a3c", 0, 2000)
-    fake_run(tmp_path / "sweep" / "1", "a3c", 1, 4000)
-    fake_run(tmp_path / "sweep" / "2", "nstep_q", 0, None)
+def run_script(name: str, *args: object) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, f"benchmarks/{name}", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The cells of each body row of the first markdown table in ``text``."""
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+
+
+RAMP = [10.0 * i for i in range(30)]  # with a 5-episode window the mean reaches 100 at episode 12
+
+
+def test_compare_with_the_runs_own_solved_criterion(tmp_path: Path):
+    fake_run(tmp_path / "sweep" / "0", RAMP, seed=0, summary={"solved_at_step": 2000, "solved_wall_s": 2.0,
+                                                               "final_eval_return": 100.0})
+    fake_run(tmp_path / "sweep" / "1", RAMP, seed=1, summary={"solved_at_step": 4000, "solved_wall_s": 4.0})
+    fake_run(tmp_path / "sweep" / "2", RAMP, algo="nstep_q")
     out = tmp_path / "table.md"
-    proc = subprocess.run([sys.executable, "benchmarks/compare.py", str(tmp_path / "sweep"), "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    rows = {line.split("|")[1].strip(): line for line in out.read_text().splitlines()[2:]}
-    assert "| 2 | 2 | 2/2 | 3,000 (2,000-4,000) | 3.0 (2.0-4.0) |" in rows["a3c"]
-    assert "| 0/1 | - | - |" in rows["nstep_q"]
-
-    png = tmp_path / "curves.png"
-    proc = subprocess.run([sys.executable, "benchmarks/curves.py", str(tmp_path / "sweep"), "--x", "frames",
-                           "--out", str(png)], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    run_script("compare.py", tmp_path / "sweep", "--out", out)
+    rows = {row[0]: row for row in table_rows(out.read_text())}
+    # Window: env.solved_window = 20. Final: mean of returns 100..290; best: the same (a ramp).
+    assert rows["a3c"][1:] == ["2", "2", "195.0 (195.0-195.0)", "195.0 (195.0-195.0)", "2/2",
+                               "3,000 (2,000-4,000)", "3.0 (2.0-4.0)", "1,000 (1,000-1,001)", "100.0"]
+    assert rows["nstep_q"][5:8] == ["0/1", "-", "-"]
 
 
-def test_compare_rejects_directories_without_runs(tmp_path: Path):
-    proc = subprocess.run([sys.executable, "benchmarks/compare.py", str(tmp_path)], cwd=ROOT,
+def test_compare_with_a_threshold_reads_the_episodes(tmp_path: Path):
+    fake_run(tmp_path / "0", RAMP, seed=0)
+    fake_run(tmp_path / "1", RAMP, seed=1, step=200, wall=0.2)
+    fake_run(tmp_path / "2", [0.0] * 30, seed=2)
+    proc = run_script("compare.py", tmp_path, "--by", "algo.name", "--threshold", "100", "--window", "5")
+    header = proc.stdout.splitlines()[0]
+    assert "steps to 100" in header and "wall s to 100" in header and "reached" in header
+    [row] = table_rows(proc.stdout)
+    # Mean of the last 5 first reaches 100 at episode 12: step 100*13 (and 200*13), wall 0.1*12 (and 0.2*12).
+    # Final = best = mean(250..290) = 270 for the ramps, 0 for the flat run.
+    assert row[1:8] == ["3", "270.0 (0.0-270.0)", "270.0 (0.0-270.0)", "2/3", "1,950 (1,300-2,600)",
+                        "1.8 (1.2-2.4)", "1,001 (1,000-1,002)"]
+
+
+def test_scaling_speedup_is_the_ratio_of_median_wall_times(tmp_path: Path):
+    # Reaching 100 with a window of 5 takes 13 episodes: wall = 12 * wall-per-episode, steps = 13 * step.
+    for algo in ("a3c", "nstep_q"):
+        for seed, (step, wall) in enumerate([(300, 0.4), (500, 0.6)]):
+            fake_run(tmp_path / algo / f"w1-{seed}", RAMP, algo=algo, workers=1, seed=seed, step=step, wall=wall)
+        for seed, (step, wall) in enumerate([(400, 0.2), (400, 0.3)]):
+            fake_run(tmp_path / algo / f"w2-{seed}", RAMP, algo=algo, workers=2, seed=seed, step=step, wall=wall)
+        fake_run(tmp_path / algo / "w4-0", RAMP, algo=algo, workers=4, step=800, wall=0.25)
+        fake_run(tmp_path / algo / "w4-1", [0.0] * 30, algo=algo, workers=4, seed=1)
+    out = tmp_path / "out" / "scaling.png"
+    proc = run_script("scaling.py", tmp_path, "--reference", "100", "--window", "5", "--cores", "2", "--out", out)
+    assert out.read_bytes()[:8] == PNG_MAGIC
+    assert out.with_suffix(".md").read_text().strip() == proc.stdout.strip()
+    rows = {(r[0], r[1]): r for r in table_rows(proc.stdout)}
+    # 1 worker: wall medians of 4.8 and 7.2 = 6.0, steps 5,200; 2 workers: 3.0, 5,200; 4: 3.0, 10,400.
+    assert rows["a3c", "1"][2:9] == ["2", "2/2", "5,200 (3,900-6,500)", "6.0 (4.8-7.2)", "1.00", "1.00", "1,000"]
+    assert rows["a3c", "2"][5:8] == ["3.0 (2.4-3.6)", "2.00", "1.00"]
+    assert rows["nstep_q", "4"][3:8] == ["1/2", "10,400", "3.0", "2.00", "0.50"]
+    assert rows["nstep_q", "4"][9] == "oversubscribed (4 workers > 2 cores)" and rows["nstep_q", "2"][9] == ""
+    speedups = proc.stdout.split("Speedup in wall time")[1]
+    assert "| method | 1 | 2 | 4* |" in speedups and "| a3c | 1.00 | 2.00 | 2.00 |" in speedups
+
+
+def test_robustness_reads_the_resolved_lr_and_the_final_score(tmp_path: Path):
+    lrs = [1e-4, 1e-3, 3e-3, 1e-2]
+    finals = [20.0, 200.0, 480.0, 10.0]
+    for variant, (name, shared) in {"sgd": ("sgd_momentum", False), "rms": ("rmsprop", False),
+                                     "rms_shared": ("rmsprop", True)}.items():
+        for seed, (lr, final) in enumerate(zip(lrs, finals, strict=True)):
+            path = tmp_path / variant / str(seed)
+            # The last 20 episodes average to ``final``; earlier ones must not count.
+            fake_run(path, [999.0] * 10 + [final - 5.0, final + 5.0] * 10, seed=seed, record_config=True,
+                     optim={"name": name, "lr": lr, "shared_stats": shared})
+            # Hydra saves the unresolved interpolation; the script must read the recorded resolved value.
+            hydra_cfg = path / ".hydra" / "config.yaml"
+            hydra_cfg.write_text(hydra_cfg.read_text().replace(f"lr: {lr}", "lr: ${loguniform:1e-4,1e-2,${seed}}"))
+            assert "loguniform" in hydra_cfg.read_text()
+    out = tmp_path / "robustness.png"
+    proc = run_script("robustness.py", tmp_path, "--thresholds", "195", "475", "--out", out)
+    assert out.read_bytes()[:8] == PNG_MAGIC and out.stat().st_size > 10_000
+    rows = {r[0]: r for r in table_rows(proc.stdout)}
+    assert set(rows) == {"sgd_momentum", "rmsprop", "rmsprop_shared"}
+    # Median of 10, 20, 200, 480 = 110; lrs 1e-3 and 3e-3 reach 195, 3e-3 alone 475 (the best).
+    assert rows["rmsprop_shared"][1:] == ["4", "1.0e-04-1.0e-02", "110.0", "2/4", "1.0e-03-3.0e-03", "1/4", "3.0e-03",
+                                          "3.0e-03 (480.0)"]
+
+
+def test_curves_one_png_per_env_and_a_grid_of_all(tmp_path: Path):
+    for env in ("ALE/Pong-v5", "ALE/Breakout-v5"):
+        for seed in range(2):
+            fake_run(tmp_path / env.replace("/", "_") / str(seed), RAMP, env=env, seed=seed, wall=0.5 + seed)
+    fake_run(tmp_path / "ALE_Pong-v5" / "nstep", RAMP, env="ALE/Pong-v5", algo="nstep_q")
+    out = tmp_path / "figs" / "figure1.png"
+    proc = run_script("curves.py", tmp_path, "--by", "algo.name", "--x", "wall", "--out", out)
+    written = [Path(p) for p in proc.stdout.split()]
+    assert written == [out, out.with_name("figure1-ALE-Breakout-v5.png"), out.with_name("figure1-ALE-Pong-v5.png")]
+    for path in written:
+        assert path.read_bytes()[:8] == PNG_MAGIC and path.stat().st_size > 10_000
+
+    single = tmp_path / "pong.png"
+    proc = run_script("curves.py", tmp_path / "ALE_Pong-v5", "--x", "frames", "--out", single)
+    assert proc.stdout.split() == [str(single)] and single.read_bytes()[:8] == PNG_MAGIC
+
+
+@pytest.mark.parametrize("script", ["compare.py", "curves.py", "scaling.py", "robustness.py"])
+def test_help_and_no_runs(tmp_path: Path, script: str):
+    assert "--out" in run_script(script, "--help").stdout
+    args = ["--reference", "1"] if script == "scaling.py" else []
+    proc = subprocess.run([sys.executable, f"benchmarks/{script}", str(tmp_path), *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "no run directories" in proc.stderr

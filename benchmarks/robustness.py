@@ -1,0 +1,128 @@
+"""Robustness to the learning rate (the paper's Figure 2): final score against lr per optimizer variant.
+
+Reads any run directories (or sweep directories holding them) through their
+``metrics.jsonl`` and ``summary.json``; the learning rate is ``optim.lr`` of
+the resolved config the run recorded, so runs whose lr was sampled with
+``optim.lr='${loguniform:1e-4,1e-2,${seed}}'`` read as the value they used.
+A run's final score is the mean return of its last ``--window`` episodes.
+Runs are grouped by ``--by`` config keys, by default ``optim_variant``
+(sgd_momentum, rmsprop, rmsprop_shared, from ``optim.name`` and ``optim.shared_stats``),
+and each group gets a scatter of final score against lr (log x), with
+``--thresholds`` drawn as dashed lines.
+
+Writes the figure to ``--out`` and a markdown summary next to it (``.md``):
+per group, the runs, lr range, median final score, how many runs' final
+score reaches each threshold and the range of their learning rates, and the
+best lr. Also prints the summary.
+
+    python -m asyncrl -m algo=a3c optim=sgd_momentum,rmsprop,rmsprop_shared "seed=range(0,20)" \\
+        'optim.lr="${loguniform:1e-4,1e-2,${seed}}"' hydra.sweep.dir=robustness
+    python benchmarks/robustness.py robustness --thresholds 195 475 --out robustness.png
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
+from runs import (  # noqa: E402
+    argument_parser,
+    config_value,
+    final_score,
+    load_episodes,
+    load_runs,
+    markdown_table,
+    run_value,
+    write_text,
+)
+
+
+def points(runs: list[dict[str, Any]], keys: list[str], window: int) -> dict[str, list[tuple[float, float]]]:
+    """Per group label, the (lr, final score) of each run with episodes, sorted by lr."""
+    groups: dict[str, list[tuple[float, float]]] = {}
+    for run in runs:
+        label = ", ".join(str(run_value(run, k)) for k in keys)
+        score = final_score(load_episodes(run["dir"]), window)
+        if score is not None:
+            groups.setdefault(label, []).append((float(config_value(run["config"], "optim.lr")), score))
+    return {label: sorted(pts) for label, pts in sorted(groups.items())}
+
+
+def summary_table(groups: dict[str, list[tuple[float, float]]], thresholds: list[float], label: str) -> str:
+    """Markdown: runs, lr range, median final score, runs reaching each threshold and their lrs, best lr."""
+    header = [label, "runs", "lr range", "final score, median"]
+    for t in thresholds:
+        header += [f"final >= {t:g}", f"their lrs (>= {t:g})"]
+    header.append("best lr (final score)")
+    rows = []
+    for name, pts in groups.items():
+        scores = [p[1] for p in pts]
+        best = max(pts, key=lambda p: p[1])
+        row = [name, str(len(pts)), lr_range([p[0] for p in pts]), f"{statistics.median(scores):.1f}"]
+        for t in thresholds:
+            good = [p[0] for p in pts if p[1] >= t]
+            row += [f"{len(good)}/{len(pts)}", lr_range(good)]
+        rows.append([*row, f"{best[0]:.1e} ({best[1]:.1f})"])
+    return markdown_table(header, rows)
+
+
+def lr_range(lrs: list[float]) -> str:
+    """'min-max' of learning rates, one value when there is one, '-' for none."""
+    if not lrs:
+        return "-"
+    return f"{min(lrs):.1e}" if len(lrs) == 1 else f"{min(lrs):.1e}-{max(lrs):.1e}"
+
+
+def plot(groups: dict[str, list[tuple[float, float]]], thresholds: list[float], window: int, title: str,
+         out: Path) -> None:
+    """One log-x scatter of final score against lr per group, sharing both axes."""
+    ncols = min(len(groups), 3)
+    nrows = math.ceil(len(groups) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.8 * nrows), squeeze=False,
+                             sharex=True, sharey=True)
+    for ax, (label, pts) in zip(axes.flat, groups.items(), strict=False):
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=18)
+        for t in thresholds:
+            ax.axhline(t, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # decade labels only; minor ones overlap
+        ax.set_title(f"{label} ({len(pts)} runs)")
+        ax.set_xlabel("learning rate")
+        ax.grid(alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(f"final score (mean of last {window})")
+    for ax in axes.flat[len(groups):]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argument_parser(__doc__)
+    parser.add_argument("--by", nargs="+", default=["optim_variant"],
+                        help="config keys to group by (default: optim_variant, the optimizer variant)")
+    parser.add_argument("--window", type=int, default=20, help="episodes in the final score")
+    parser.add_argument("--thresholds", nargs="*", type=float, default=[], help="scores to count and draw")
+    parser.add_argument("--title", default="")
+    parser.add_argument("--out", type=Path, default=Path("robustness.png"), help="the figure; summary goes to .md")
+    args = parser.parse_args()
+    groups = points(load_runs(parser, args.dirs), args.by, args.window)
+    if not groups:
+        parser.error("no run has any episode")
+    plot(groups, args.thresholds, args.window, args.title, args.out)
+    write_text(args.out.with_suffix(".md"), summary_table(groups, args.thresholds, ", ".join(args.by)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Thread scaling (the paper's Table 2): speedup in wall time and steps to reach a reference score.
+
+Reads any run directories (or sweep directories holding them) through their
+``metrics.jsonl`` and ``summary.json``. For each algorithm (``--by``,
+default ``algo.name``) it groups the runs by ``workers``. A run reaches the
+reference at the first episode where the mean return of its last
+``--window`` episodes is at least ``--reference``; a group's steps and wall
+seconds to the reference are the medians over its runs (seeds) that reached
+it. Speedup in wall time = median wall s of the smallest worker count /
+median wall s of this one (the paper's Table 2); the steps ratio is the same
+with steps (above 1: fewer steps with more workers, i.e. better data
+efficiency). Worker counts above the number of cores (``--cores``, default
+this machine's) are marked oversubscribed: workers then share cores.
+
+Writes the plot to ``--out`` and the markdown tables next to it (``.md``),
+and prints the tables.
+
+    python benchmarks/scaling.py bench-out/cartpole-scaling --reference 195 --out scaling.png
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from runs import (  # noqa: E402
+    argument_parser,
+    first_reach,
+    group_runs,
+    load_episodes,
+    load_runs,
+    markdown_table,
+    median_range,
+    write_text,
+)
+
+
+def scaling_rows(runs: list[dict[str, Any]], keys: list[str], reference: float,
+                 window: int) -> list[dict[str, Any]]:
+    """One row per (group, worker count): runs, reached, medians and speedups against the fewest workers."""
+    rows: list[dict[str, Any]] = []
+    for group, members in group_runs(runs, keys).items():
+        by_workers = group_runs(members, ["workers"])
+        base: dict[str, Any] | None = None
+        for (workers,), runs_w in sorted(by_workers.items(), key=lambda kv: kv[0][0]):
+            reached = [r for r in (first_reach(load_episodes(m["dir"]), reference, window) for m in runs_w) if r]
+            row = {"group": group, "workers": workers, "runs": len(runs_w), "reached": reached,
+                   "steps": statistics.median(r[0] for r in reached) if reached else None,
+                   "wall": statistics.median(r[1] for r in reached) if reached else None,
+                   "speed": statistics.median(m.get("steps_per_s_running", m["steps_per_s"]) for m in runs_w)}
+            base = base or row
+            row["wall_speedup"] = _ratio(base["wall"], row["wall"])
+            row["steps_ratio"] = _ratio(base["steps"], row["steps"])
+            rows.append(row)
+    return rows
+
+
+def _ratio(base: float | None, value: float | None) -> float | None:
+    return base / value if base is not None and value else None
+
+
+def _fmt(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def detail_table(rows: list[dict[str, Any]], keys: list[str], reference: float, cores: int) -> str:
+    """Every row: medians with ranges, speedups, steps/s, and an oversubscription note."""
+    header = [*keys, "workers", "runs", "reached", f"steps to {reference:g}", f"wall s to {reference:g}",
+              "speedup (wall)", "steps ratio", "steps/s (running)", "note"]
+    lines = []
+    for row in rows:
+        note = f"oversubscribed ({row['workers']} workers > {cores} cores)" if row["workers"] > cores else ""
+        lines.append([*(str(v) for v in row["group"]), str(row["workers"]), str(row["runs"]),
+                      f"{len(row['reached'])}/{row['runs']}",
+                      median_range([r[0] for r in row["reached"]], ",.0f"),
+                      median_range([r[1] for r in row["reached"]], ".1f"),
+                      _fmt(row["wall_speedup"], ".2f"), _fmt(row["steps_ratio"], ".2f"),
+                      f"{row['speed']:,.0f}", note])
+    return markdown_table(header, lines)
+
+
+def speedup_table(rows: list[dict[str, Any]], cores: int) -> str:
+    """The paper's Table 2 layout: wall-time speedup, one row per group, one column per worker count."""
+    counts = sorted({row["workers"] for row in rows})
+    groups = list(dict.fromkeys(row["group"] for row in rows))
+    cell = {(row["group"], row["workers"]): row["wall_speedup"] for row in rows}
+    header = ["method", *(f"{w}{'*' if w > cores else ''}" for w in counts)]
+    lines = [[", ".join(str(v) for v in g), *(_fmt(cell.get((g, w)), ".2f") for w in counts)] for g in groups]
+    return markdown_table(header, lines)
+
+
+def plot(rows: list[dict[str, Any]], reference: float, cores: int, out: Path) -> None:
+    """Speedup in wall time and steps to the reference against workers, one line per group."""
+    fig, (ax_speed, ax_steps) = plt.subplots(1, 2, figsize=(11, 4.2))
+    counts = sorted({row["workers"] for row in rows})
+    for group in dict.fromkeys(row["group"] for row in rows):
+        mine = [r for r in rows if r["group"] == group and r["wall"] is not None]
+        label = ", ".join(str(v) for v in group)
+        ax_speed.plot([r["workers"] for r in mine], [r["wall_speedup"] for r in mine], "o-", label=label)
+        ax_steps.plot([r["workers"] for r in mine], [r["steps"] for r in mine], "o-", label=label)
+    ax_speed.plot(counts, [w / counts[0] for w in counts], "k:", label="linear")
+    for ax in (ax_speed, ax_steps):
+        if counts[-1] > cores:
+            ax.axvspan(cores + 0.5, counts[-1] + 0.5, color="grey", alpha=0.15, label=f"> {cores} cores")
+        ax.set_xticks(counts)
+        ax.set_xlabel("workers")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    ax_speed.set_ylabel(f"speedup in wall time to {reference:g}")
+    ax_steps.set_ylabel(f"steps to {reference:g} (median)")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argument_parser(__doc__)
+    parser.add_argument("--reference", type=float, required=True, help="the reference score to reach")
+    parser.add_argument("--window", type=int, default=20, help="episodes per mean")
+    parser.add_argument("--by", nargs="+", default=["algo.name"], help="config keys: one table block per group")
+    parser.add_argument("--cores", type=int, default=os.cpu_count() or 1,
+                        help="cores of the machine the runs ran on (default: this machine's)")
+    parser.add_argument("--out", type=Path, default=Path("scaling.png"), help="the plot; tables go to .md")
+    args = parser.parse_args()
+    rows = scaling_rows(load_runs(parser, args.dirs), args.by, args.reference, args.window)
+    plot(rows, args.reference, args.cores, args.out)
+    text = (f"{detail_table(rows, args.by, args.reference, args.cores)}\n\n"
+            f"Speedup in wall time to {args.reference:g} (* = more workers than the {args.cores} cores):\n\n"
+            f"{speedup_table(rows, args.cores)}")
+    write_text(args.out.with_suffix(".md"), text)
+
+
+if __name__ == "__main__":
+    main()
