@@ -144,9 +144,12 @@ def _children(pid: int) -> list[int]:
 
 def _start_long_run(run_dir: Path) -> subprocess.Popen:
     """A training run with a huge budget, returned once its workers have reported."""
+    # Default SIGINT handling in the run even when pytest itself was started in the background
+    # of a non-interactive shell, which ignores SIGINT for its children.
     proc = subprocess.Popen([sys.executable, "-m", "asyncrl", "total_steps=100000000", "stop_when_solved=false",
                              f"hydra.run.dir={run_dir}"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     metrics = run_dir / "metrics.jsonl"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and not (metrics.exists() and metrics.stat().st_size > 2000):
