@@ -29,7 +29,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from runs import argument_parser, group_runs, load_episodes, load_runs, rolling_mean  # noqa: E402
+from runs import argument_parser, group_runs, load_episodes, load_runs, rolling_mean, write_figure  # noqa: E402
 
 X_AXES = {"steps": ("steps", "global agent steps"), "frames": ("frames", "frames"),
           "wall": ("wall", "wall time (s)")}
@@ -83,9 +83,7 @@ def save_figure(panels: dict[str, list[dict[str, Any]]], keys: list[str], x_name
     if title and len(panels) > 1:
         fig.suptitle(title)
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    write_figure(fig, out)
 
 
 def slug(name: str) -> str:

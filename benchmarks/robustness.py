@@ -40,6 +40,7 @@ from runs import (  # noqa: E402
     load_runs,
     markdown_table,
     run_value,
+    write_figure,
     write_text,
 )
 
@@ -103,9 +104,7 @@ def plot(groups: dict[str, list[tuple[float, float]]], thresholds: list[float], 
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    write_figure(fig, out)
 
 
 def main() -> None:

@@ -193,3 +193,12 @@ def write_text(path: Path | None, text: str) -> None:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text + "\n")
+
+
+def write_figure(fig: Any, out: Path) -> None:
+    """Write a matplotlib figure to ``out`` (creating its directory) and free it."""
+    import matplotlib.pyplot as plt
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)

@@ -37,6 +37,7 @@ from runs import (  # noqa: E402
     load_runs,
     markdown_table,
     median_range,
+    write_figure,
     write_text,
 )
 
@@ -115,9 +116,7 @@ def plot(rows: list[dict[str, Any]], reference: float, cores: int, out: Path) ->
     ax_speed.set_ylabel(f"speedup in wall time to {reference:g}")
     ax_steps.set_ylabel(f"steps to {reference:g} (median)")
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    write_figure(fig, out)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from asyncrl.config import ConfigError
 from asyncrl.learners.base import Learner, Metrics, Segment
 from asyncrl.learners.policies import PolicyParams, policy_for, select_rows, unflatten_rows
 from asyncrl.learners.returns import nstep_returns
+from asyncrl.nets.heads import reset_state
 
 
 class A3C(Learner):
@@ -60,7 +61,7 @@ class A3C(Learner):
         if envs is None or self.state is None:
             self.state = None  # sized to the batch at the next act
         else:
-            self.state = self.model.reset_state(self.state, torch.as_tensor(envs))
+            self.state = reset_state(self.state, torch.as_tensor(envs))
 
     def on_segment_start(self) -> None:
         if self.recurrent and self.state is not None:

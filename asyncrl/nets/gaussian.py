@@ -103,11 +103,6 @@ class RecurrentGaussianActorCritic(nn.Module):
         hp, hv, state = self._cells(self.body(obs), x_value, state)
         return self.policy(hp), self.value(hv).squeeze(-1), state
 
-    @staticmethod
-    def reset_state(state: State, rows: Tensor) -> State:
-        """``state`` with the rows where ``rows`` [K] is true set to zero (new episodes there)."""
-        return reset_state(state, rows)
-
     def unroll(self, obs: Tensor, state: State,
                episode_end: Tensor | None = None) -> tuple[tuple[Tensor, Tensor], Tensor, State]:
         """(mean, variance) [T, K, d] and values [T, K] for sequences [T, K, ...] from ``state``.

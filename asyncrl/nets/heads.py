@@ -67,11 +67,6 @@ class RecurrentActorCritic(nn.Module):
         zeros = torch.zeros(batch, self.lstm.hidden_size)
         return zeros, zeros.clone()
 
-    @staticmethod
-    def reset_state(state: State, rows: Tensor) -> State:
-        """``state`` with the rows where ``rows`` [K] is true set to zero (new episodes there)."""
-        return reset_state(state, rows)
-
     def step(self, obs: Tensor, state: State) -> tuple[Tensor, Tensor, State]:
         """Logits [K, A], values [K] and the next state for observations [K, ...]."""
         h, c = self.lstm(self.body(obs), state)
@@ -103,7 +98,7 @@ class RecurrentActorCritic(nn.Module):
 
 def reset_state(state: State, rows: Tensor) -> State:
     """``state`` with the rows where ``rows`` [K] is true set to zero (new episodes there)."""
-    keep = (~torch.as_tensor(rows)).to(state[0].dtype).unsqueeze(1)
+    keep = (~rows).to(state[0].dtype).unsqueeze(1)
     return state[0] * keep, state[1] * keep
 
 
