@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 
 .PHONY: setup train test test-slow lint clean docs-config bench-cartpole-solve bench-cartpole-speed \
-	bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling bench-cartpole bench-throughput
+	bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling bench-cartpole bench-throughput \
+	bench-pong-a3c bench-pong-algos bench-cartpole-lstm
 
 setup: $(STAMP)
 
@@ -110,3 +111,28 @@ bench-throughput: $(STAMP)
 	    --seconds 20 --warmup 8 --repeats 3 --json $(BENCH)/throughput/breakout_$$1_k$$2.json \
 	    --out $(BENCH)/throughput/breakout_$$1_k$$2.md || exit 1; \
 	done
+
+# A3C-LSTM against feed-forward A3C on CartPole without velocities (partially observed),
+# 2 seeds each, 400k steps, no early stop; about 7 minutes on 2 cores.
+bench-cartpole-lstm: $(STAMP)
+	$(PY) -m asyncrl -m algo=a3c env=cartpole_novel model.lstm=true,false seed=0,1 total_steps=400000 \
+	  stop_when_solved=false eval.episodes=10 progress=off hydra.sweep.dir=$(BENCH)/cartpole-lstm
+	$(PY) benchmarks/compare.py $(BENCH)/cartpole-lstm --by model.lstm --threshold 195 --out $(BENCH)/cartpole-lstm.md
+	$(PY) benchmarks/curves.py $(BENCH)/cartpole-lstm --by model.lstm --x steps --out $(BENCH)/cartpole-lstm.png
+
+# ---- Atari (docs/results.md) -----------------------------------------------------
+# A3C on Pong, 2 workers x 8 envs, until the mean of the last 10 games reaches +18
+# or 3 hours; curves against frames and wall time.
+bench-pong-a3c: $(STAMP)
+	$(PY) -m asyncrl algo=a3c env=pong workers=2 envs_per_worker=8 total_steps=20000000 time_limit_s=10800 \
+	  checkpoint.interval=1000000 eval.episodes=5 progress=log hydra.run.dir=$(BENCH)/pong-a3c
+	$(PY) benchmarks/curves.py $(BENCH)/pong-a3c --by algo.name --x frames --window 10 --out $(BENCH)/pong-a3c-frames.png
+	$(PY) benchmarks/curves.py $(BENCH)/pong-a3c --by algo.name --x wall --window 10 --out $(BENCH)/pong-a3c-wall.png
+
+# The four algorithms on Pong, 2 workers x 8 envs, 15 minutes each (1 hour in all).
+bench-pong-algos: $(STAMP)
+	$(PY) -m asyncrl -m algo=a3c,nstep_q,one_step_q,one_step_sarsa env=pong workers=2 envs_per_worker=8 \
+	  total_steps=20000000 time_limit_s=900 stop_when_solved=false eval.episodes=3 progress=off \
+	  hydra.sweep.dir=$(BENCH)/pong-algos
+	$(PY) benchmarks/compare.py $(BENCH)/pong-algos --by algo.name --window 10 --out $(BENCH)/pong-algos.md
+	$(PY) benchmarks/curves.py $(BENCH)/pong-algos --by algo.name --x frames --window 10 --out $(BENCH)/pong-algos.png

@@ -240,6 +240,9 @@ class Config:
     seed: int = 0  # seeds the initial network; each worker's seed and env seeds derive from it
     total_steps: int = 300_000  # agent steps summed over all workers, then the run stops
     stop_when_solved: bool = True  # stop as soon as the env's solved criterion is met
+    # Wall-clock seconds this invocation may train (start-up included), then it stops as
+    # if its step budget were spent (status finished); 0: no limit. For runs on a time budget.
+    time_limit_s: float = 0.0
     progress: str = "auto"  # auto | bar | log | off
 
 
@@ -330,6 +333,7 @@ def validate(cfg: DictConfig) -> None:
     _require(cfg.workers >= 1, "workers", "must be >= 1", cfg.workers)
     _require(cfg.total_steps >= 1, "total_steps", "must be >= 1", cfg.total_steps)
     _require(cfg.envs_per_worker >= 1, "envs_per_worker", "must be >= 1", cfg.envs_per_worker)
+    _require(cfg.time_limit_s >= 0, "time_limit_s", "must be >= 0 (0: no limit)", cfg.time_limit_s)
     _require(cfg.progress in ("auto", "bar", "log", "off"), "progress",
              "must be one of auto, bar, log, off", cfg.progress)
     _check_algo(cfg.algo)

@@ -73,6 +73,7 @@ class RunRecorder:
         self.progress = Progress(cfg.total_steps, cfg.progress)
         self.episodes = EpisodeStats(cfg.env.solved_window, cfg.env.solved_return)
         self.startup_s: float | None = None
+        self.time_limit_reached = False
         self.end_time: float | None = None  # set when the workers have stopped
         self.evaluator = BackgroundEvaluator(cfg.env, cfg.eval.episodes, cfg.eval.max_episode_steps,
                                              cfg.seed + EVAL_SEED)
@@ -109,7 +110,14 @@ class RunRecorder:
                 self.state["solved_at"] = {"global_step": record["global_step"], "wall_s": record["wall_s"]}
         self._periodic(step)
         self.progress.update(step, self.episodes.mean, self.state["last_eval_return"], self.start_step)
-        return bool(self.cfg.stop_when_solved and self.state["solved_at"] is not None)
+        return bool(self.cfg.stop_when_solved and self.state["solved_at"] is not None) or self.out_of_time()
+
+    def out_of_time(self) -> bool:
+        """True once this invocation has used its ``time_limit_s`` (remembered for the summary)."""
+        limit = self.cfg.time_limit_s
+        if limit > 0 and time.time() - self.start_time >= limit:
+            self.time_limit_reached = True
+        return self.time_limit_reached
 
     def _periodic(self, step: int) -> None:
         """Evaluations, checkpoints and progress records that fall due at ``step``."""
@@ -227,6 +235,7 @@ def train(cfg: DictConfig, run_dir: Path, ckpt: dict[str, Any] | None = None,
         "skipped_updates": run_state["skipped_updates"],  # non-finite loss or gradient
         "status": status,
         "finished": status in ("finished", "solved"),
+        "time_limit_reached": recorder.time_limit_reached,
         "error": result.error,
         "config": plain,  # resolved: sampled values (e.g. ${loguniform:...}) as the run used them
     }

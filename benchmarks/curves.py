@@ -29,6 +29,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import EngFormatter  # noqa: E402
 from runs import argument_parser, group_runs, load_episodes, load_runs, rolling_mean, write_figure  # noqa: E402
 
 X_AXES = {"steps": ("steps", "global agent steps"), "frames": ("frames", "frames"),
@@ -59,10 +60,14 @@ def draw_panel(ax: Any, runs: list[dict[str, Any]], keys: list[str], x_name: str
         if curve is None:
             continue
         grid, mean, lo, hi = curve
-        label = ", ".join(str(v) for v in group)
-        line = ax.plot(grid, mean, label=f"{label} ({len(members)} runs)")[0]
+        # A bare True/False says nothing in a legend: name the key for booleans.
+        label = ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" if isinstance(v, bool) else str(v)
+                          for k, v in zip(keys, group, strict=True))
+        line = ax.plot(grid, mean, label=f"{label} ({len(members)} run{'' if len(members) == 1 else 's'})")[0]
         ax.fill_between(grid, lo, hi, color=line.get_color(), alpha=0.2)
     ax.set_xlabel(X_AXES[x_name][1])
+    if x_name != "wall":
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 400k, 50M: no overlapping digits
     ax.set_ylabel(f"episode return (mean of last {window})")
     ax.set_title(title)
     ax.legend(fontsize=7)

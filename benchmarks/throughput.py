@@ -19,6 +19,12 @@ everything else (queues, the main process, Python glue, cache contention).
 It also reports scaling (W workers over 1 worker), the main process's CPU
 share and each worker's peak RSS.
 
+With ``--independent`` it also runs, for each W > 1, W unrelated one-worker
+runs at the same time (nothing shared between them) and reports their summed
+rate. That separates what W processes cost each other on this hardware
+(caches, memory bandwidth, clock) from what sharing parameters and optimizer
+statistics costs (Hogwild's cache-line traffic, the global counter).
+
     python benchmarks/throughput.py --env breakout --algo a3c --workers 1 2 \\
         --seconds 30 --repeats 3 --json bench-out/throughput.json
 """
@@ -34,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +131,17 @@ def measure_run(overrides: list[str], warmup: float, seconds: float, timeout: fl
                 "peak_rss_mib_worker": max(rss["workers"], default=float("nan")), "peak_rss_mib_main": rss["main"]}
 
 
+def measure_independent(overrides: list[str], copies: int, warmup: float, seconds: float,
+                        timeout: float, seed: int = 0) -> dict[str, Any]:
+    """``copies`` one-worker runs started together, sharing nothing: their summed steps/s."""
+    def one(j: int) -> dict[str, float]:
+        return measure_run([*overrides, "workers=1", f"seed={seed * copies + j}"], warmup, seconds, timeout)
+
+    with ThreadPoolExecutor(copies) as pool:
+        rates = [r["steps_per_s"] for r in pool.map(one, range(copies))]
+    return {"steps_per_s": sum(rates), "per_copy": rates}
+
+
 # --------------------------------------------------------------------------- ceiling
 
 
@@ -188,8 +206,13 @@ class _NullQueue:
 
 
 def summarise(workers: list[int], runs: dict[int, list[dict[str, float]]], ceiling: dict[str, float],
-              frame_skip: int, cores: int) -> dict[str, Any]:
-    """Per worker count: medians, ranges, ceiling, ratio and scaling (the JSON's content)."""
+              frame_skip: int, cores: int, independent: dict[int, list[float]] | None = None) -> dict[str, Any]:
+    """Per worker count: medians, ranges, ceiling, ratio and scaling (the JSON's content).
+
+    ``independent`` maps W to the summed rates of W unrelated one-worker runs
+    measured together (one per repeat); it adds ``independent_steps_per_s``
+    and ``ratio_to_independent``.
+    """
     result: dict[str, Any] = {"ceiling_components": ceiling, "cores": cores, "per_workers": {}}
     base = statistics.median(r["steps_per_s"] for r in runs[min(workers)])
     for w in workers:
@@ -207,6 +230,11 @@ def summarise(workers: list[int], runs: dict[int, list[dict[str, float]]], ceili
             "peak_rss_mib_main": max(r["peak_rss_mib_main"] for r in runs[w]),
             "oversubscribed": w > cores,
         }
+        if independent and w in independent:
+            together = statistics.median(independent[w])
+            result["per_workers"][str(w)].update({
+                "independent_steps_per_s": together, "independent_steps_per_s_runs": independent[w],
+                "ratio_to_independent": median / together})
     return result
 
 
@@ -224,6 +252,10 @@ def markdown(label: str, result: dict[str, Any]) -> str:
         lines.append(f"| {w}{note} | {r['steps_per_s']:,.0f} ({lo:,.0f}-{hi:,.0f}) | {r['frames_per_s']:,.0f} | "
                      f"{r['ceiling_steps_per_s']:,.0f} | {r['ratio_to_ceiling']:.2f} | {r['scaling']:.2f} | "
                      f"{100 * r['main_cpu_share']:.1f}% | {r['peak_rss_mib_worker']:.0f} MiB |")
+    for w, r in result["per_workers"].items():
+        if "independent_steps_per_s" in r:
+            lines.append(f"\n{w} unrelated one-worker runs at once: {r['independent_steps_per_s']:,.0f} steps/s in "
+                         f"all; {w} workers sharing one model reach {r['ratio_to_independent']:.2f} of that.")
     return "\n".join(lines)
 
 
@@ -239,6 +271,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds after the first record before the window")
     parser.add_argument("--repeats", type=int, default=3, help="runs per worker count")
     parser.add_argument("--ceiling-seconds", type=float, default=5.0, help="timing per ceiling component")
+    parser.add_argument("--independent", action="store_true",
+                        help="also run W unrelated one-worker runs at once for each W > 1")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="extra config overrides")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--out", type=Path, help="write the markdown table here")
@@ -256,10 +290,17 @@ def main() -> None:
                               timeout=args.warmup + args.seconds + 180)
             runs[w].append(run)
             print(f"workers={w} repeat {i}: {run['steps_per_s']:,.0f} steps/s", file=sys.stderr)
-    result = summarise(args.workers, runs, ceiling, ceiling["frame_skip"], cores)
+    independent: dict[int, list[float]] = {}
+    for w in args.workers if args.independent else []:
+        if w > 1:
+            independent[w] = [measure_independent(base, w, args.warmup, args.seconds,
+                                                  args.warmup + args.seconds + 180, seed=i)["steps_per_s"]
+                              for i in range(args.repeats)]
+            print(f"{w} independent one-worker runs: {independent[w]}", file=sys.stderr)
+    result = summarise(args.workers, runs, ceiling, ceiling["frame_skip"], cores, independent)
     result["config"] = {"env": args.env, "algo": args.algo, "runtime": args.runtime,
                         "envs_per_worker": args.envs_per_worker, "overrides": args.set, "seconds": args.seconds,
-                        "warmup": args.warmup, "repeats": args.repeats}
+                        "warmup": args.warmup, "repeats": args.repeats, "independent": args.independent}
     label = f"{args.algo} on {args.env}, {args.runtime}, K={args.envs_per_worker}"
     table = markdown(label, result)
     print(table)

@@ -47,6 +47,17 @@ def test_short_run_writes_the_contracted_files(run_dir: Path, runtime: str):
     assert (run_dir / ".hydra" / "config.yaml").exists()
 
 
+def test_time_limit_stops_a_run_as_finished(run_dir: Path):
+    proc = run_cli("total_steps=100000000", "stop_when_solved=false", "time_limit_s=4", "eval.episodes=1",
+                   f"hydra.run.dir={run_dir}")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["time_limit_reached"] is True
+    assert 0 < summary["global_steps"] < 100_000_000
+    assert summary["final_eval_return"] is not None  # a time-limited run is evaluated like a finished one
+    assert load_checkpoint(run_dir / "checkpoint.pt")["global_step"] == summary["global_steps"]
+
+
 def test_multirun_gives_one_directory_per_job(tmp_path: Path):
     sweep = tmp_path / "sweep"
     proc = run_cli("-m", "seed=0,1", "total_steps=1000", "eval.episodes=1", f"hydra.sweep.dir={sweep}")
@@ -85,6 +96,7 @@ BAD_INPUTS = [
     ("workers=0", "workers"),
     ("optim.lr=-1", "optim.lr"),
     ("total_steps=0", "total_steps"),
+    ("time_limit_s=-1", "time_limit_s"),
     ("algo.gamma=1.5", "algo.gamma"),
     ("algo.t_max=0", "algo.t_max"),
     ("workers=two", "workers"),

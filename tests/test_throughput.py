@@ -29,6 +29,18 @@ def test_summary_ratio_and_scaling_by_hand():
     assert two["ratio_to_ceiling"] == pytest.approx(0.84)
     assert two["scaling"] == pytest.approx(840 / 420)
     assert "| 4 (oversubscribed) | 850" in markdown("test", result)
+    assert "independent_steps_per_s" not in two
+
+
+def test_summary_against_independent_runs_by_hand():
+    ceiling = {"env_ms": 0.5, "act_ms": 0.3, "update_ms": 1.2, "per_worker_steps_per_s": 500.0, "frame_skip": 4}
+    runs = {1: [run(420)], 2: [run(800), run(900), run(840)]}
+    result = summarise([1, 2], runs, ceiling, frame_skip=4, cores=2, independent={2: [1000.0, 1100.0, 1050.0]})
+    two = result["per_workers"]["2"]
+    assert two["independent_steps_per_s"] == 1050
+    assert two["ratio_to_independent"] == pytest.approx(840 / 1050)
+    assert "independent_steps_per_s" not in result["per_workers"]["1"]
+    assert "2 unrelated one-worker runs at once: 1,050 steps/s" in markdown("test", result)
 
 
 def test_step_at_interpolates_between_progress_records():
@@ -42,8 +54,8 @@ def test_step_at_interpolates_between_progress_records():
 def test_throughput_script_on_a_tiny_budget(tmp_path: Path):
     out = tmp_path / "tp.json"
     proc = subprocess.run([sys.executable, "benchmarks/throughput.py", "--env", "cartpole", "--algo", "nstep_q",
-                           "--workers", "1", "--envs-per-worker", "2", "--seconds", "2", "--warmup", "1",
-                           "--repeats", "1", "--ceiling-seconds", "0.2", "--json", str(out)],
+                           "--workers", "1", "2", "--envs-per-worker", "2", "--seconds", "2", "--warmup", "1",
+                           "--repeats", "1", "--ceiling-seconds", "0.2", "--independent", "--json", str(out)],
                           cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text())
@@ -55,4 +67,7 @@ def test_throughput_script_on_a_tiny_budget(tmp_path: Path):
     assert row["peak_rss_mib_worker"] > 50  # a worker process was found and measured
     parts = result["ceiling_components"]
     assert parts["env_ms"] > 0 and parts["act_ms"] > 0 and parts["update_ms"] > 0
-    assert "| 1 |" in proc.stdout
+    assert "| 1 |" in proc.stdout and "| 2 |" in proc.stdout
+    two = result["per_workers"]["2"]
+    assert two["independent_steps_per_s"] > 0  # two unrelated one-worker runs were measured together
+    assert two["ratio_to_independent"] == pytest.approx(two["steps_per_s"] / two["independent_steps_per_s"])
