@@ -132,14 +132,13 @@ def measure_run(overrides: list[str], warmup: float, seconds: float, timeout: fl
 
 
 def measure_independent(overrides: list[str], copies: int, warmup: float, seconds: float,
-                        timeout: float, seed: int = 0) -> dict[str, Any]:
+                        timeout: float, seed: int = 0) -> float:
     """``copies`` one-worker runs started together, sharing nothing: their summed steps/s."""
     def one(j: int) -> dict[str, float]:
         return measure_run([*overrides, "workers=1", f"seed={seed * copies + j}"], warmup, seconds, timeout)
 
     with ThreadPoolExecutor(copies) as pool:
-        rates = [r["steps_per_s"] for r in pool.map(one, range(copies))]
-    return {"steps_per_s": sum(rates), "per_copy": rates}
+        return sum(r["steps_per_s"] for r in pool.map(one, range(copies)))
 
 
 # --------------------------------------------------------------------------- ceiling
@@ -294,7 +293,7 @@ def main() -> None:
     for w in args.workers if args.independent else []:
         if w > 1:
             independent[w] = [measure_independent(base, w, args.warmup, args.seconds,
-                                                  args.warmup + args.seconds + 180, seed=i)["steps_per_s"]
+                                                  args.warmup + args.seconds + 180, seed=i)
                               for i in range(args.repeats)]
             print(f"{w} independent one-worker runs: {independent[w]}", file=sys.stderr)
     result = summarise(args.workers, runs, ceiling, ceiling["frame_skip"], cores, independent)
