@@ -7,7 +7,7 @@ ARGS   ?=
 
 .PHONY: setup train test test-slow lint clean docs-config bench-cartpole-solve bench-cartpole-speed \
 	bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling bench-cartpole bench-throughput \
-	bench-pong-a3c bench-pong-algos bench-cartpole-lstm
+	bench-pong-a3c bench-pong-algos bench-cartpole-lstm bench-breakout-a3c
 
 setup: $(STAMP)
 
@@ -128,6 +128,13 @@ bench-pong-a3c: $(STAMP)
 	  checkpoint.interval=1000000 eval.episodes=5 progress=log hydra.run.dir=$(BENCH)/pong-a3c
 	$(PY) benchmarks/curves.py $(BENCH)/pong-a3c --by algo.name --x frames --window 10 --out $(BENCH)/pong-a3c-frames.png
 	$(PY) benchmarks/curves.py $(BENCH)/pong-a3c --by algo.name --x wall --window 10 --out $(BENCH)/pong-a3c-wall.png
+
+# A3C on Breakout, 2 workers x 8 envs, one hour of wall time.
+bench-breakout-a3c: $(STAMP)
+	$(PY) -m asyncrl algo=a3c env=breakout workers=2 envs_per_worker=8 total_steps=100000000 time_limit_s=3600 \
+	  stop_when_solved=false checkpoint.interval=1000000 eval.episodes=5 progress=log hydra.run.dir=$(BENCH)/breakout-a3c
+	$(PY) benchmarks/curves.py $(BENCH)/breakout-a3c --by algo.name --x frames --window 100 --out $(BENCH)/breakout-a3c-frames.png
+	$(PY) benchmarks/curves.py $(BENCH)/breakout-a3c --by algo.name --x wall --window 100 --out $(BENCH)/breakout-a3c-wall.png
 
 # The four algorithms on Pong, 2 workers x 8 envs, 15 minutes each (1 hour in all).
 bench-pong-algos: $(STAMP)
