@@ -121,20 +121,22 @@ bench-cartpole-lstm: $(STAMP)
 	$(PY) benchmarks/curves.py $(BENCH)/cartpole-lstm --by model.lstm --x steps --out $(BENCH)/cartpole-lstm.png
 
 # ---- Atari (docs/results.md) -----------------------------------------------------
+# $(call score-curves,NAME,WINDOW): score against frames and against wall time for $(BENCH)/NAME.
+score-curves = for x in frames wall; do $(PY) benchmarks/curves.py $(BENCH)/$(1) --by algo.name --x $$x \
+	  --window $(2) --out $(BENCH)/$(1)-$$x.png || exit 1; done
+
 # A3C on Pong, 2 workers x 8 envs, until the mean of the last 10 games reaches +18
 # or 3 hours; curves against frames and wall time.
 bench-pong-a3c: $(STAMP)
 	$(PY) -m asyncrl algo=a3c env=pong workers=2 envs_per_worker=8 total_steps=20000000 time_limit_s=10800 \
 	  checkpoint.interval=1000000 eval.episodes=5 progress=log hydra.run.dir=$(BENCH)/pong-a3c
-	$(PY) benchmarks/curves.py $(BENCH)/pong-a3c --by algo.name --x frames --window 10 --out $(BENCH)/pong-a3c-frames.png
-	$(PY) benchmarks/curves.py $(BENCH)/pong-a3c --by algo.name --x wall --window 10 --out $(BENCH)/pong-a3c-wall.png
+	$(call score-curves,pong-a3c,10)
 
 # A3C on Breakout, 2 workers x 8 envs, one hour of wall time.
 bench-breakout-a3c: $(STAMP)
 	$(PY) -m asyncrl algo=a3c env=breakout workers=2 envs_per_worker=8 total_steps=100000000 time_limit_s=3600 \
 	  stop_when_solved=false checkpoint.interval=1000000 eval.episodes=5 progress=log hydra.run.dir=$(BENCH)/breakout-a3c
-	$(PY) benchmarks/curves.py $(BENCH)/breakout-a3c --by algo.name --x frames --window 100 --out $(BENCH)/breakout-a3c-frames.png
-	$(PY) benchmarks/curves.py $(BENCH)/breakout-a3c --by algo.name --x wall --window 100 --out $(BENCH)/breakout-a3c-wall.png
+	$(call score-curves,breakout-a3c,100)
 
 # The four algorithms on Pong, 2 workers x 8 envs, 15 minutes each (1 hour in all).
 bench-pong-algos: $(STAMP)
