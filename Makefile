@@ -7,7 +7,7 @@ ARGS   ?=
 
 .PHONY: setup train test test-slow lint clean docs-config bench-cartpole-solve bench-cartpole-speed \
 	bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling bench-cartpole bench-throughput \
-	bench-pong-a3c bench-pong-algos bench-cartpole-lstm bench-breakout-a3c
+	bench-pong-a3c bench-pong-algos bench-cartpole-lstm bench-breakout-a3c bench-breakout-scaling
 
 setup: $(STAMP)
 
@@ -121,9 +121,10 @@ bench-cartpole-lstm: $(STAMP)
 	$(PY) benchmarks/curves.py $(BENCH)/cartpole-lstm --by model.lstm --x steps --out $(BENCH)/cartpole-lstm.png
 
 # ---- Atari (docs/results.md) -----------------------------------------------------
-# $(call score-curves,NAME,WINDOW): score against frames and against wall time for $(BENCH)/NAME.
-score-curves = for x in frames wall; do $(PY) benchmarks/curves.py $(BENCH)/$(1) --by algo.name --x $$x \
-	  --window $(2) --out $(BENCH)/$(1)-$$x.png || exit 1; done
+# $(call score-curves,NAME,WINDOW[,DIRS,BY]): score against frames and against wall time, written to
+# $(BENCH)/NAME-{frames,wall}.png, for the runs in DIRS (default $(BENCH)/NAME) grouped by BY (default algo.name).
+score-curves = for x in frames wall; do $(PY) benchmarks/curves.py $(or $(3),$(BENCH)/$(1)) --by $(or $(4),algo.name) \
+	  --x $$x --window $(2) --out $(BENCH)/$(1)-$$x.png || exit 1; done
 
 # A3C on Pong, 2 workers x 8 envs, until the mean of the last 10 games reaches +18
 # or 3 hours; curves against frames and wall time.
@@ -137,6 +138,18 @@ bench-breakout-a3c: $(STAMP)
 	$(PY) -m asyncrl algo=a3c env=breakout workers=2 envs_per_worker=8 total_steps=100000000 time_limit_s=3600 \
 	  stop_when_solved=false checkpoint.interval=1000000 eval.episodes=5 progress=log hydra.run.dir=$(BENCH)/breakout-a3c
 	$(call score-curves,breakout-a3c,100)
+
+# A3C on Breakout with 1 worker x 8 envs for 50 minutes, against the 2-worker hour of
+# bench-breakout-a3c (run that first): steps and wall time until the mean of the last
+# 1,000 games reaches 2 (a random policy: about 1.3), and both curves.
+bench-breakout-scaling: $(STAMP)
+	test -f $(BENCH)/breakout-a3c/summary.json || { echo "bench-breakout-scaling: run make bench-breakout-a3c first"; exit 1; }
+	$(PY) -m asyncrl algo=a3c env=breakout workers=1 envs_per_worker=8 total_steps=100000000 time_limit_s=3000 \
+	  stop_when_solved=false checkpoint.interval=1000000 eval.episodes=5 progress=log \
+	  hydra.run.dir=$(BENCH)/breakout-scaling/workers1
+	$(PY) benchmarks/scaling.py $(BENCH)/breakout-a3c $(BENCH)/breakout-scaling/workers1 --reference 2 --window 1000 \
+	  --out $(BENCH)/breakout-scaling.png
+	$(call score-curves,breakout-scaling,1000,$(BENCH)/breakout-a3c $(BENCH)/breakout-scaling/workers1,workers)
 
 # The four algorithms on Pong, 2 workers x 8 envs, 15 minutes each (1 hour in all).
 bench-pong-algos: $(STAMP)

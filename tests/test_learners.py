@@ -178,3 +178,14 @@ def test_q_learner_acts_greedily_once_epsilon_is_small():
     assert greedy_share == pytest.approx(0.95, abs=0.02)  # 0.9 greedy + 0.1 * 1/2 random
     assert early == pytest.approx(0.5, abs=0.03)  # epsilon 1 at the start: uniform
     assert learner.worker_info() == {"final_epsilon": 0.1}
+
+
+def test_q_learner_explores_each_env_of_a_batch_on_its_own():
+    learner = q_learner(OneStepQ)  # final epsilon 0.1: 0.95 greedy per env, 0.05 the other action
+    obs = torch.tensor([[2.0], [1.0], [2.0]])  # greedy actions 1, 0, 1
+    with torch.no_grad():
+        actions = np.stack([learner.act(obs, 10_000) for _ in range(4000)])
+    assert actions.shape == (4000, 3)
+    assert actions.mean(axis=0) == pytest.approx([0.95, 0.05, 0.95], abs=0.02)
+    both = (actions[:, 0] != 1) & (actions[:, 2] != 1)  # independent draws: 0.05^2 of the steps
+    assert both.mean() == pytest.approx(0.0025, abs=0.002)

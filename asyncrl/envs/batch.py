@@ -70,21 +70,23 @@ class SingleEnv(BatchEnv):
     def __init__(self, env: gym.Env) -> None:
         self.env = env
         self.observation_space, self.action_space = env.observation_space, env.action_space
+        self.discrete = isinstance(env.action_space, gym.spaces.Discrete)
 
     def reset(self, seed: int) -> np.ndarray:
         obs, _ = self.env.reset(seed=int(seed))
         return np.asarray(obs)[None]
 
     def step(self, actions: np.ndarray) -> BatchStep:
-        action = actions[0].item() if isinstance(self.action_space, gym.spaces.Discrete) else actions[0]
+        action = actions[0].item() if self.discrete else actions[0]
         obs, reward, terminated, truncated, info = self.env.step(action)
-        raw, life_lost = _signals(info, reward, terminated)
+        # Python scalars straight into one-row arrays: on small envs this is the hot path.
+        terminal = bool(terminated or info.get("life_lost", False))
         final = np.asarray(obs)[None]
         if terminated or truncated:
             obs, _ = self.env.reset()
-        return BatchStep(np.asarray(obs)[None], np.asarray([reward], dtype=np.float32), raw,
-                         np.asarray([terminated]) | life_lost, np.asarray([terminated]), np.asarray([truncated]),
-                         final)
+        return BatchStep(np.asarray(obs)[None], np.array([reward], dtype=np.float32),
+                         np.array([info.get("raw_reward", reward)], dtype=np.float64), np.array([terminal]),
+                         np.array([bool(terminated)]), np.array([bool(truncated)]), final)
 
     def close(self) -> None:
         self.env.close()

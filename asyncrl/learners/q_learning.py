@@ -33,11 +33,13 @@ class QLearner(Learner):
 
     def act(self, obs: Tensor, global_step: int) -> np.ndarray:
         explore = self.rng.random(obs.shape[0]) < self.epsilon(global_step)
-        random_actions = self.rng.integers(self.num_actions, size=obs.shape[0])
-        if explore.all():  # early on, skip the forward pass entirely
-            return random_actions
-        greedy = self.model(obs).argmax(dim=1).numpy()
-        return np.where(explore, random_actions, greedy)
+        exploring = int(np.count_nonzero(explore))
+        if exploring == explore.size:  # early on, skip the forward pass entirely
+            return self.rng.integers(self.num_actions, size=exploring)
+        actions = self.model(obs).argmax(dim=1).numpy()
+        if exploring:  # random actions are drawn only for the envs that explore
+            actions[explore] = self.rng.integers(self.num_actions, size=exploring)
+        return actions
 
     @abstractmethod
     def targets(self, segment: Segment, target_net: nn.Module) -> Tensor:

@@ -24,9 +24,11 @@ class Rollout:
     def __init__(self, envs: BatchEnv, learner: Learner, seed: int) -> None:
         self.envs, self.learner = envs, learner
         k, length = envs.num_envs, learner.segment_length
-        self.obs = torch.from_numpy(envs.reset(seed=seed))
+        self.obs_np = envs.reset(seed=seed)
+        self.obs = torch.from_numpy(self.obs_np)
         self.obs_buf = torch.empty((length + 1, *self.obs.shape), dtype=self.obs.dtype)
         # Per-step rows are written as numpy (cheap) and handed over as tensors sharing the memory.
+        self.obs_rows = self.obs_buf.numpy()
         action_shape, action_dtype = learner.action_spec()
         self.actions = np.empty((length, k, *action_shape), dtype=action_dtype)
         self.rewards = np.empty((length, k), dtype=np.float32)
@@ -45,14 +47,14 @@ class Rollout:
         steps = 0
         with torch.no_grad():
             while True:
-                self.obs_buf[steps] = self.obs
+                self.obs_rows[steps] = self.obs_np
                 actions = self.pending if self.pending is not None else learner.act(self.obs, global_step + steps * k)
                 self.pending = None
                 out = self.envs.step(actions)
                 ended = out.episode_end
                 self.actions[steps], self.rewards[steps], self.raw_rewards[steps] = actions, out.reward, out.raw_reward
                 self.terminated[steps], self.episode_end[steps] = out.terminal, ended
-                self.obs = torch.from_numpy(out.obs)
+                self.obs_np, self.obs = out.obs, torch.from_numpy(out.obs)
                 steps += 1
                 truncated = out.truncated & ~out.terminal
                 # The paper's segment never spans a terminal (K = 1); a truncation ends it for any K.
@@ -60,7 +62,7 @@ class Rollout:
                     break
                 if ended.any():
                     learner.on_episode_start(ended)
-            self.obs_buf[steps] = torch.from_numpy(out.final_obs)
+            self.obs_rows[steps] = out.final_obs
             next_action = None
             if learner.needs_next_action:
                 next_action = self.choose_next(self.obs_buf[steps], global_step + steps * k, ended)
