@@ -60,9 +60,7 @@ def draw_panel(ax: Any, runs: list[dict[str, Any]], keys: list[str], x_name: str
         if curve is None:
             continue
         grid, mean, lo, hi = curve
-        # A bare True/False says nothing in a legend: name the key for booleans.
-        label = ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" if isinstance(v, bool) else str(v)
-                          for k, v in zip(keys, group, strict=True))
+        label = ", ".join(str(v) for v in group)
         line = ax.plot(grid, mean, label=f"{label} ({len(members)} run{'' if len(members) == 1 else 's'})")[0]
         ax.fill_between(grid, lo, hi, color=line.get_color(), alpha=0.2)
     ax.set_xlabel(X_AXES[x_name][1])
@@ -70,7 +68,8 @@ def draw_panel(ax: Any, runs: list[dict[str, Any]], keys: list[str], x_name: str
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 400k, 50M: no overlapping digits
     ax.set_ylabel(f"episode return (mean of last {window})")
     ax.set_title(title)
-    ax.legend(fontsize=7)
+    # The legend's title names the grouping keys: a bare 8 or True says nothing on its own.
+    ax.legend(fontsize=7, title=", ".join(k.rsplit(".", 1)[-1] for k in keys), title_fontsize=7)
     ax.grid(alpha=0.3)
 
 

@@ -144,6 +144,22 @@ def test_curves_one_png_per_env_and_a_grid_of_all(tmp_path: Path):
     assert proc.stdout.split() == [str(single)] and single.read_bytes()[:8] == PNG_MAGIC
 
 
+def test_curves_legend_names_the_grouping_key_and_each_group(tmp_path: Path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import matplotlib.pyplot as plt
+    from curves import draw_panel
+    from runs import find_runs, load_run
+
+    for workers in (1, 2):
+        fake_run(tmp_path / f"w{workers}", RAMP, workers=workers)
+    fig, ax = plt.subplots()
+    draw_panel(ax, [load_run(r) for r in find_runs([tmp_path])], ["workers"], "frames", 5, "CartPole-v1")
+    legend = ax.get_legend()
+    assert legend.get_title().get_text() == "workers"
+    assert [t.get_text() for t in legend.get_texts()] == ["1 (1 run)", "2 (1 run)"]
+    plt.close(fig)
+
+
 @pytest.mark.parametrize("script", ["compare.py", "curves.py", "scaling.py", "robustness.py"])
 def test_help_and_no_runs(tmp_path: Path, script: str):
     assert "--out" in run_script(script, "--help").stdout
