@@ -13,6 +13,11 @@ import yaml
 
 from tests.conftest import ROOT
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import matplotlib.pyplot as plt  # noqa: E402
+from curves import draw_panel  # noqa: E402
+from runs import find_runs, load_run  # noqa: E402
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -145,11 +150,6 @@ def test_curves_one_png_per_env_and_a_grid_of_all(tmp_path: Path):
 
 
 def test_curves_legend_names_the_grouping_key_and_each_group(tmp_path: Path):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import matplotlib.pyplot as plt
-    from curves import draw_panel
-    from runs import find_runs, load_run
-
     for workers in (1, 2):
         fake_run(tmp_path / f"w{workers}", RAMP, workers=workers)
     fig, ax = plt.subplots()
