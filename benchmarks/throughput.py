@@ -171,7 +171,7 @@ def measure_ceiling(overrides: list[str], seconds: float) -> dict[str, float]:
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("config", overrides=[*overrides, "total_steps=1000000000"])
     shared = build_shared_state(cfg)
-    worker = ActorLearner(WorkerSpec(0, 0, to_plain(cfg), time.time(), in_process=False), shared, _NullQueue())
+    worker = ActorLearner(WorkerSpec(0, 0, to_plain(cfg), time.time(), main_pid=None), shared, _NullQueue())
     envs, learner, k = worker.envs, worker.learner, worker.envs.num_envs
     rng = np.random.default_rng(0)
     rollout = Rollout(envs, learner, seed=0)

@@ -154,8 +154,17 @@ def _children(pid: int) -> list[int]:
     return [int(x) for x in out.split()]
 
 
-def _start_long_run(run_dir: Path) -> subprocess.Popen:
-    """A training run with a huge budget, returned once its workers have reported."""
+def _worker_processes(pid: int) -> list[int]:
+    """The spawned worker processes among ``pid``'s children (not the resource tracker)."""
+    return [child for child in _children(pid) if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
+def _start_long_run(run_dir: Path, wait_for_metrics: bool = True) -> subprocess.Popen:
+    """A training run with a huge budget, returned once its workers have reported.
+
+    With ``wait_for_metrics=False`` it returns as soon as both worker
+    processes exist, while they are still starting up.
+    """
     # Default SIGINT handling in the run even when pytest itself was started in the background
     # of a non-interactive shell, which ignores SIGINT for its children.
     proc = subprocess.Popen([sys.executable, "-m", "asyncrl", "total_steps=100000000", "stop_when_solved=false",
@@ -164,8 +173,12 @@ def _start_long_run(run_dir: Path) -> subprocess.Popen:
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     metrics = run_dir / "metrics.jsonl"
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and not (metrics.exists() and metrics.stat().st_size > 2000):
-        time.sleep(0.2)
+    while time.monotonic() < deadline:
+        if wait_for_metrics and metrics.exists() and metrics.stat().st_size > 2000:
+            break
+        if not wait_for_metrics and len(_worker_processes(proc.pid)) == 2:
+            break
+        time.sleep(0.01)
     return proc
 
 
@@ -201,8 +214,7 @@ def _still_running(pids: list[int], wait_s: float = 10.0) -> list[int]:
 def test_a_worker_killed_by_sigkill_fails_the_run_within_seconds(run_dir: Path):
     proc = _start_long_run(run_dir)
     metrics = run_dir / "metrics.jsonl"
-    workers = [pid for pid in _children(proc.pid)
-               if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    workers = _worker_processes(proc.pid)
     assert len(workers) == 2
     os.kill(workers[0], signal.SIGKILL)  # as the OOM killer would
     killed_at = time.monotonic()
@@ -216,10 +228,10 @@ def test_a_worker_killed_by_sigkill_fails_the_run_within_seconds(run_dir: Path):
     assert not _still_running(workers), "worker processes left behind"
 
 
-def test_workers_exit_when_the_main_process_is_killed(run_dir: Path):
-    proc = _start_long_run(run_dir)
-    workers = [pid for pid in _children(proc.pid)
-               if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+@pytest.mark.parametrize("learning", [True, False], ids=["while learning", "while starting up"])
+def test_workers_exit_when_the_main_process_is_killed(run_dir: Path, learning: bool):
+    proc = _start_long_run(run_dir, wait_for_metrics=learning)
+    workers = _worker_processes(proc.pid)
     assert len(workers) == 2
     proc.kill()  # SIGKILL: no handler runs in the main process
     proc.communicate(timeout=30)

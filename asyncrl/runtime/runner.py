@@ -7,6 +7,7 @@ budget, a solved task, Ctrl-C/SIGTERM, or the first worker error.
 
 from __future__ import annotations
 
+import os
 import queue as queue_lib
 import signal
 import threading
@@ -77,8 +78,9 @@ class Runner:
         self.join_timeout = float(config["runtime"]["join_timeout_s"])
         self.queue = CTX.Queue()
         seeds = worker_seeds(config["seed"], config["workers"], generation)
-        in_process = self.kind == "processes"
-        self.specs = [WorkerSpec(k, seeds[k], config, start_time, in_process) for k in range(config["workers"])]
+        # A worker process outlives a main process killed with SIGKILL unless it checks this pid.
+        main_pid = os.getpid() if self.kind == "processes" else None
+        self.specs = [WorkerSpec(k, seeds[k], config, start_time, main_pid) for k in range(config["workers"])]
         self.workers: list[Any] = []
         self.done: set[int] = set()
         self.heartbeat_s = float(config["runtime"]["heartbeat_timeout_s"])

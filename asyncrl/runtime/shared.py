@@ -39,8 +39,14 @@ class SharedState:
 
     @property
     def global_step(self) -> int:
-        """The number of agent steps taken by all workers so far."""
-        return int(self.step_counter.value)
+        """The number of agent steps taken by all workers so far.
+
+        Read without the lock: an aligned 64-bit load is atomic, and a main
+        process killed while holding the lock would leave every worker
+        blocked in ``advance`` for good (the main process reads this for
+        each record it writes).
+        """
+        return int(self.step_counter.get_obj().value)
 
     def advance(self, steps: int) -> tuple[int, int]:
         """Add ``steps`` to the global step atomically; return (before, after).

@@ -38,7 +38,22 @@ class WorkerSpec:
     seed: int
     config: dict[str, Any]
     start_time: float
-    in_process: bool
+    main_pid: int | None
+    """The main process's pid for a worker process (None for a thread).
+
+    Taken by the main process, not by the worker at start-up: a worker that
+    is still starting when the main process is killed would otherwise record
+    its new parent (init) and never notice it was orphaned.
+    """
+
+    @property
+    def in_process(self) -> bool:
+        """True for a worker process, False for a worker thread."""
+        return self.main_pid is not None
+
+    def main_alive(self) -> bool:
+        """False once the main process is gone (this process was re-parented)."""
+        return self.main_pid is None or os.getppid() == self.main_pid
 
 
 class MeanTracker:
@@ -61,7 +76,6 @@ class MeanTracker:
 
 def worker_main(spec: WorkerSpec, shared: SharedState, queue: Any) -> None:
     """Entry point of a worker process or thread; reports any error and stops all."""
-    parent = os.getppid()
     try:
         if spec.in_process:
             # Ctrl-C reaches the whole process group; only the main process handles it.
@@ -73,7 +87,7 @@ def worker_main(spec: WorkerSpec, shared: SharedState, queue: Any) -> None:
         shared.stop.set()
     finally:
         queue.put({"type": "done", "worker": spec.worker_id})
-        if spec.in_process and os.getppid() != parent:
+        if not spec.main_alive():
             # Nobody reads the queue any more: exit without flushing it (that would block forever).
             queue.cancel_join_thread()
 
@@ -102,8 +116,6 @@ class ActorLearner:
         self.max_nonfinite = cfg.runtime.max_nonfinite_updates
         self.nonfinite_streak = 0
         self.frames_per_step = int(cfg.env.get("frame_skip", 1))
-        # A worker process outlives a main process killed with SIGKILL unless it checks.
-        self.parent_pid = os.getppid() if spec.in_process else None
 
     def send(self, kind: str, **fields: Any) -> None:
         self.queue.put({"type": kind, "worker": self.spec.worker_id, **fields})
@@ -116,7 +128,7 @@ class ActorLearner:
         tracker, my_steps = MeanTracker(), 0
         last_report, steps_at_report = time.monotonic(), 0
         global_step = shared.global_step
-        while global_step < total and not shared.stop.is_set() and self.parent_alive():
+        while global_step < total and not shared.stop.is_set() and self.spec.main_alive():
             copy_parameters(self.local_params, self.shared_params)
             segment = rollout.collect(global_step)
             metrics = self.update(segment, global_step)
@@ -138,10 +150,6 @@ class ActorLearner:
                           **{f"worker_{wid}/{k}": v for k, v in per_worker.items()})
                 last_report, steps_at_report = now, my_steps
         self.envs.close()
-
-    def parent_alive(self) -> bool:
-        """False once the main process is gone (this process was re-parented)."""
-        return self.parent_pid is None or os.getppid() == self.parent_pid
 
     def update(self, segment: Segment, global_step: int) -> dict[str, float]:
         """Loss, local backward, clipping, then the lock-free shared step.
