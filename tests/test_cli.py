@@ -172,12 +172,14 @@ def _start_long_run(run_dir: Path, wait_for_metrics: bool = True) -> subprocess.
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     metrics = run_dir / "metrics.jsonl"
+
+    def ready() -> bool:
+        if wait_for_metrics:
+            return metrics.exists() and metrics.stat().st_size > 2000
+        return len(_worker_processes(proc.pid)) == 2
+
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if wait_for_metrics and metrics.exists() and metrics.stat().st_size > 2000:
-            break
-        if not wait_for_metrics and len(_worker_processes(proc.pid)) == 2:
-            break
+    while time.monotonic() < deadline and not ready():
         time.sleep(0.01)
     return proc
 
