@@ -1,10 +1,12 @@
-"""Typed configuration schemas, registered in Hydra's ConfigStore.
+"""Typed configuration schemas: one dataclass per config node, with its value checks.
 
-Every YAML file under ``conf/`` starts from one of these dataclasses (its
-defaults list names the schema), so OmegaConf rejects unknown keys and wrong
-types while composing. Value ranges that a type cannot express are checked by
-:func:`validate`, which runs in the main process before any worker starts and
-raises :class:`ConfigError` with one line naming the key.
+Hydra composes the YAML files under ``conf/``; :func:`asyncrl.build.finalize`
+then merges the result into these schemas (the algorithm's own schema comes
+from its declaration in :mod:`asyncrl.registry`, the env's from ``env.kind``),
+so a key that no schema declares, or a value of the wrong type, is refused
+however it arrived (``key=``, ``+key=``, ``++key=``, a preset file). Each
+schema's :meth:`Schema.check` holds the range checks a type cannot express;
+they raise :class:`ConfigError` with one line naming the key.
 
 Sampled values: :func:`register_resolvers` adds the OmegaConf resolver
 ``${loguniform:LOW,HIGH,KEY}``, a number drawn from LogUniform(LOW, HIGH) that
@@ -21,73 +23,83 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
 from typing import Any
 
-from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
-from omegaconf.errors import InterpolationResolutionError
 
 
 class ConfigError(ValueError):
-    """A config value is out of range; the message names the key."""
+    """Bad input (a key, a value, an option); the message is one line naming it."""
+
+
+def config_dir() -> Path:
+    """The directory of the YAML configs: inside the installed package, or ``conf/`` of a checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "conf"
+    return packaged if packaged.is_dir() else here.parent / "conf"
+
+
+def require(ok: bool, key: str, message: str, value: Any) -> None:
+    """Raise ConfigError ``key=value: message`` unless ``ok``."""
+    if not ok:
+        raise ConfigError(f"{key}={value!r}: {message}")
+
+
+def require_choice(value: Any, key: str, choices: Iterable[str]) -> None:
+    """Raise ConfigError unless ``value`` is one of ``choices`` (named in the message)."""
+    choices = tuple(choices)
+    require(value in choices, key, f"must be one of {', '.join(choices)}", value)
+
+
+class Schema:
+    """A config node. ``check`` raises ConfigError naming a key relative to the node."""
+
+    def check(self) -> None:
+        """Range checks a type cannot express (keys relative to this node)."""
+
+
+def check_tree(node: Any, prefix: str = "") -> None:
+    """Run ``check`` on ``node`` and every schema below it; keys in errors get their full path."""
+    if isinstance(node, Schema):
+        try:
+            node.check()
+        except ConfigError as exc:
+            raise ConfigError(f"{prefix}{exc}") from None
+    if is_dataclass(node):
+        for f in fields(node):
+            child = getattr(node, f.name)
+            if is_dataclass(child):
+                check_tree(child, f"{prefix}{f.name}.")
 
 
 # --------------------------------------------------------------------------- algorithms
 
 
 @dataclass
-class A3CConfig:
-    """Asynchronous advantage actor-critic (paper Algorithm S3)."""
+class AlgoConfig(Schema):
+    """Fields every algorithm has; an algorithm's schema extends it (see asyncrl.registry)."""
 
-    name: str = "a3c"  # the learner; set by the option chosen
+    name: str = MISSING  # the algorithm, as registered; set by the `algo` option chosen
     gamma: float = 0.99  # discount factor
-    t_max: int = 5  # agent steps per segment: each update uses up to t_max-step returns
-    entropy_beta: float = 0.01  # weight of the policy-entropy bonus (beta)
-    value_loss_coef: float = 0.5  # weight of the value loss (R - V)^2 against the policy loss
+
+    def check(self) -> None:
+        require(0.0 < self.gamma <= 1.0, "gamma", "must be in (0, 1]", self.gamma)
 
 
-@dataclass
-class ValueConfig:
-    """Fields shared by the three value-based methods."""
+def require_positive(node: Any, *keys: str) -> None:
+    """Each of ``keys`` of ``node`` must be >= 1 (step counts)."""
+    for key in keys:
+        require(getattr(node, key) >= 1, key, "must be >= 1", getattr(node, key))
 
-    name: str = MISSING  # the learner; set by the option chosen
-    gamma: float = 0.99  # discount factor
-    # Global agent steps between target syncs (paper: 40,000 frames = 10,000 steps).
-    target_interval: int = 10_000
-    loss: str = "squared"  # squared (paper) | huber
-    # Global agent steps over which epsilon goes from 1 to a worker's final value
-    # (paper: 4 million frames = 1 million agent steps).
-    eps_anneal: int = 1_000_000
-    # Each worker draws its final epsilon once from eps_finals, with probabilities eps_probs.
-    eps_finals: list[float] = field(default_factory=lambda: [0.1, 0.01, 0.5])
-    eps_probs: list[float] = field(default_factory=lambda: [0.4, 0.3, 0.3])  # one per entry of eps_finals
-
-
-@dataclass
-class OneStepConfig(ValueConfig):
-    """One-step Q-learning (paper Algorithm 1) and one-step Sarsa."""
-
-    name: str = "one_step_q"  # one_step_q | one_step_sarsa
-    # A worker applies its accumulated gradient every update_interval steps (and at episode end).
-    update_interval: int = 5
-
-
-@dataclass
-class NStepQConfig(ValueConfig):
-    """n-step Q-learning (paper Algorithm S2)."""
-
-    name: str = "nstep_q"
-    t_max: int = 5  # agent steps per segment: each update uses up to t_max-step returns
-
-
-ALGOS = ("a3c", "one_step_q", "one_step_sarsa", "nstep_q")
 
 # --------------------------------------------------------------------------- environments
 
 
 @dataclass
-class EnvConfig:
+class EnvConfig(Schema):
     """A gymnasium environment with a vector observation."""
 
     name: str = "gym"  # a label for the option (plots and run names use env.id)
@@ -101,9 +113,18 @@ class EnvConfig:
     # Learning rewards are multiplied by this (episode returns stay the env's own).
     reward_scale: float = 1.0
 
+    @property
+    def frames_per_step(self) -> int:
+        """Frames one agent step advances (the action repeat)."""
+        return 1
+
+    def check(self) -> None:
+        require(self.solved_window >= 1, "solved_window", "must be >= 1", self.solved_window)
+        require(self.reward_scale > 0, "reward_scale", "must be > 0", self.reward_scale)
+
 
 @dataclass
-class AtariEnvConfig:
+class AtariEnvConfig(Schema):
     """An Atari game through ale-py with the paper's preprocessing.
 
     ``repeat_action_probability`` (sticky actions) is 0 as in the paper; ALE
@@ -128,12 +149,35 @@ class AtariEnvConfig:
     solved_return: float | None = None
     solved_window: int = 100  # training games in the solved check's mean
 
+    @property
+    def frames_per_step(self) -> int:
+        """Frames one agent step advances (the action repeat)."""
+        return self.frame_skip
+
+    def check(self) -> None:
+        require_positive(self, "frame_skip", "frame_stack", "solved_window")
+        require(self.noop_max >= 0, "noop_max", "must be >= 0", self.noop_max)
+        require(0.0 <= self.repeat_action_probability <= 1.0, "repeat_action_probability", "must be in [0, 1]",
+                self.repeat_action_probability)
+        if self.clip_rewards is not None:
+            require(self.clip_rewards > 0, "clip_rewards", "must be > 0 or null", self.clip_rewards)
+
+
+# The env families: ``env.kind`` picks the schema.
+ENV_SCHEMAS: dict[str, type[Schema]] = {"gym": EnvConfig, "atari": AtariEnvConfig}
 
 # --------------------------------------------------------------------------- the rest
 
+OPTIMIZERS = ("rmsprop", "sgd_momentum")
+RUNTIMES = ("processes", "threads")
+PROGRESS_MODES = ("auto", "bar", "log", "off")
+LOGGERS = ("none", "wandb")
+WANDB_MODES = ("online", "offline", "disabled")
+ACTIVATIONS = ("tanh", "relu")
+
 
 @dataclass
-class OptimConfig:
+class OptimConfig(Schema):
     """A shared optimizer (paper section 4 and supplementary section 7).
 
     ``name`` is ``rmsprop`` or ``sgd_momentum``; ``alpha`` is RMSProp's decay or
@@ -149,9 +193,17 @@ class OptimConfig:
     anneal_lr: bool = True  # lr falls linearly to 0 at total_steps
     grad_clip: float | None = 40.0  # each update's gradient norm is clipped to this (null: no clipping)
 
+    def check(self) -> None:
+        require_choice(self.name, "name", OPTIMIZERS)
+        require(self.lr > 0, "lr", "must be > 0", self.lr)
+        require(0.0 <= self.alpha < 1.0, "alpha", "must be in [0, 1)", self.alpha)
+        require(self.eps > 0, "eps", "must be > 0", self.eps)
+        if self.grad_clip is not None:
+            require(self.grad_clip > 0, "grad_clip", "must be > 0 or null", self.grad_clip)
+
 
 @dataclass
-class RuntimeConfig:
+class RuntimeConfig(Schema):
     """How actor-learners run: ``processes`` (default) or ``threads``."""
 
     kind: str = "processes"  # processes (one OS process per worker) | threads
@@ -165,9 +217,16 @@ class RuntimeConfig:
     # row from one worker stop the run.
     max_nonfinite_updates: int = 20
 
+    def check(self) -> None:
+        require_choice(self.kind, "kind", RUNTIMES)
+        require(self.report_interval_s > 0, "report_interval_s", "must be > 0", self.report_interval_s)
+        require(self.heartbeat_timeout_s > self.report_interval_s, "heartbeat_timeout_s",
+                "must be longer than runtime.report_interval_s", self.heartbeat_timeout_s)
+        require_positive(self, "max_nonfinite_updates")
+
 
 @dataclass
-class ModelConfig:
+class ModelConfig(Schema):
     """The network: an MLP body for vectors (the paper's CNN for Atari frames)."""
 
     hidden: list[int] = field(default_factory=lambda: [64, 64])  # MLP layer sizes (Atari frames: the CNN)
@@ -180,9 +239,15 @@ class ModelConfig:
     # for discrete ones; true is supported for Box action spaces only.
     separate_value: bool | None = None
 
+    def check(self) -> None:
+        require(len(self.hidden) >= 1 and all(h >= 1 for h in self.hidden), "hidden",
+                "must be a non-empty list of positive sizes", list(self.hidden))
+        require_choice(self.activation, "activation", ACTIVATIONS)
+        require_positive(self, "lstm_size")
+
 
 @dataclass
-class EvalConfig:
+class EvalConfig(Schema):
     """Greedy evaluation by the main process, in a background thread.
 
     Every ``interval`` global steps (0: only at the end) on a snapshot of the
@@ -193,16 +258,23 @@ class EvalConfig:
     episodes: int = 10  # greedy episodes per evaluation (0: no evaluation)
     max_episode_steps: int = 10_000  # an evaluation episode is cut off after this many steps
 
+    def check(self) -> None:
+        require(self.episodes >= 0, "episodes", "must be >= 0", self.episodes)
+        require(self.interval >= 0, "interval", "must be >= 0 (0: only at the end)", self.interval)
+
 
 @dataclass
-class CheckpointConfig:
+class CheckpointConfig(Schema):
     """``checkpoint.pt`` every ``interval`` global steps (0: only at the end)."""
 
     interval: int = 0  # global steps between checkpoints (0: only at the end)
 
+    def check(self) -> None:
+        require(self.interval >= 0, "interval", "must be >= 0 (0: only at the end)", self.interval)
+
 
 @dataclass
-class WandbConfig:
+class WandbConfig(Schema):
     """Weights & Biases settings, used with ``logger=wandb``.
 
     ``mode=online`` falls back to offline, with a warning, when no API key or
@@ -216,9 +288,12 @@ class WandbConfig:
     group: str | None = None  # runs shown together (null: the sweep's name in a multirun)
     tags: list[str] = field(default_factory=list)  # wandb tags
 
+    def check(self) -> None:
+        require_choice(self.mode, "mode", WANDB_MODES)
+
 
 @dataclass
-class Config:
+class Config(Schema):
     """The whole run. Group nodes are typed by the schema each option names."""
 
     algo: Any = MISSING
@@ -245,6 +320,12 @@ class Config:
     time_limit_s: float = 0.0
     progress: str = "auto"  # auto | bar | log | off
 
+    def check(self) -> None:
+        require_positive(self, "workers", "total_steps", "envs_per_worker")
+        require(self.time_limit_s >= 0, "time_limit_s", "must be >= 0 (0: no limit)", self.time_limit_s)
+        require_choice(self.progress, "progress", PROGRESS_MODES)
+        require_choice(self.logger, "logger", LOGGERS)
+
 
 def loguniform(low: float, high: float, key: Any) -> float:
     """A number drawn from LogUniform(low, high), determined by ``key`` alone.
@@ -267,116 +348,14 @@ def register_resolvers() -> None:
 
 
 def register_configs() -> None:
-    """Put the schemas in Hydra's ConfigStore (YAML files extend them by name); register resolvers."""
+    """The root schema in Hydra's ConfigStore (``conf/config.yaml`` extends it); the resolvers."""
+    from hydra.core.config_store import ConfigStore
+
     register_resolvers()
-    cs = ConfigStore.instance()
-    cs.store(name="config_schema", node=Config)
-    cs.store(group="algo", name="a3c_schema", node=A3CConfig)
-    cs.store(group="algo", name="one_step_schema", node=OneStepConfig)
-    cs.store(group="algo", name="nstep_q_schema", node=NStepQConfig)
-    cs.store(group="env", name="gym_schema", node=EnvConfig)
-    cs.store(group="env", name="atari_schema", node=AtariEnvConfig)
-    cs.store(group="optim", name="optim_schema", node=OptimConfig)
-    cs.store(group="runtime", name="runtime_schema", node=RuntimeConfig)
+    ConfigStore.instance().store(name="config_schema", node=Config)
 
 
-# --------------------------------------------------------------------------- validation
-
-
-def _require(ok: bool, key: str, message: str, value: Any) -> None:
-    if not ok:
-        raise ConfigError(f"{key}={value!r}: {message}")
-
-
-def _check_algo(algo: DictConfig) -> None:
-    _require(algo.name in ALGOS, "algo.name", f"must be one of {', '.join(ALGOS)}", algo.name)
-    _require(0.0 < algo.gamma <= 1.0, "algo.gamma", "must be in (0, 1]", algo.gamma)
-    for key in ("t_max", "update_interval", "target_interval", "eps_anneal"):
-        if key in algo:
-            _require(algo[key] >= 1, f"algo.{key}", "must be >= 1", algo[key])
-    if "entropy_beta" in algo:
-        _require(algo.entropy_beta >= 0, "algo.entropy_beta", "must be >= 0", algo.entropy_beta)
-        _require(algo.value_loss_coef > 0, "algo.value_loss_coef", "must be > 0", algo.value_loss_coef)
-    if "loss" in algo:
-        _require(algo.loss in ("squared", "huber"), "algo.loss", "must be squared or huber", algo.loss)
-    if "eps_finals" in algo:
-        finals, probs = list(algo.eps_finals), list(algo.eps_probs)
-        _require(len(finals) == len(probs) > 0, "algo.eps_probs",
-                 "needs one probability per entry of algo.eps_finals", probs)
-        _require(all(0.0 <= e <= 1.0 for e in finals), "algo.eps_finals", "must lie in [0, 1]", finals)
-        _require(all(p >= 0 for p in probs) and math.isclose(sum(probs), 1.0, abs_tol=1e-6),
-                 "algo.eps_probs", "must be >= 0 and sum to 1", probs)
-
-
-def _check_optim(optim: DictConfig) -> None:
-    names = ("rmsprop", "sgd_momentum")
-    _require(optim.name in names, "optim.name", f"must be one of {', '.join(names)}", optim.name)
-    _require(optim.lr > 0, "optim.lr", "must be > 0", optim.lr)
-    _require(0.0 <= optim.alpha < 1.0, "optim.alpha", "must be in [0, 1)", optim.alpha)
-    _require(optim.eps > 0, "optim.eps", "must be > 0", optim.eps)
-    if optim.grad_clip is not None:
-        _require(optim.grad_clip > 0, "optim.grad_clip", "must be > 0 or null", optim.grad_clip)
-
-
-def _check_resolves(cfg: DictConfig) -> None:
-    """Every interpolation (e.g. ``${loguniform:...}``) resolves, or one line naming the key."""
-    try:
-        OmegaConf.to_container(cfg, resolve=True)
-    except InterpolationResolutionError as exc:
-        cause = exc.__cause__ if exc.__cause__ is not None else str(exc).splitlines()[0]
-        raise ConfigError(f"{exc.full_key}: cannot resolve: {cause}") from None
-
-
-def validate(cfg: DictConfig) -> None:
-    """Check value ranges the schema types cannot express; raise ConfigError."""
-    _check_resolves(cfg)
-    _require(cfg.workers >= 1, "workers", "must be >= 1", cfg.workers)
-    _require(cfg.total_steps >= 1, "total_steps", "must be >= 1", cfg.total_steps)
-    _require(cfg.envs_per_worker >= 1, "envs_per_worker", "must be >= 1", cfg.envs_per_worker)
-    _require(cfg.time_limit_s >= 0, "time_limit_s", "must be >= 0 (0: no limit)", cfg.time_limit_s)
-    _require(cfg.progress in ("auto", "bar", "log", "off"), "progress",
-             "must be one of auto, bar, log, off", cfg.progress)
-    _check_algo(cfg.algo)
-    _check_optim(cfg.optim)
-    kinds = ("processes", "threads")
-    _require(cfg.runtime.kind in kinds, "runtime.kind", "must be processes or threads", cfg.runtime.kind)
-    _require(cfg.runtime.report_interval_s > 0, "runtime.report_interval_s", "must be > 0",
-             cfg.runtime.report_interval_s)
-    _require(cfg.runtime.heartbeat_timeout_s > cfg.runtime.report_interval_s, "runtime.heartbeat_timeout_s",
-             "must be longer than runtime.report_interval_s", cfg.runtime.heartbeat_timeout_s)
-    _require(cfg.runtime.max_nonfinite_updates >= 1, "runtime.max_nonfinite_updates", "must be >= 1",
-             cfg.runtime.max_nonfinite_updates)
-    _require(cfg.eval.episodes >= 0, "eval.episodes", "must be >= 0", cfg.eval.episodes)
-    _require(cfg.eval.interval >= 0, "eval.interval", "must be >= 0 (0: only at the end)", cfg.eval.interval)
-    _require(cfg.checkpoint.interval >= 0, "checkpoint.interval", "must be >= 0 (0: only at the end)",
-             cfg.checkpoint.interval)
-    _require(cfg.logger in ("none", "wandb"), "logger", "must be none or wandb", cfg.logger)
-    _require(cfg.wandb.mode in ("online", "offline", "disabled"), "wandb.mode",
-             "must be online, offline or disabled", cfg.wandb.mode)
-    _require(len(cfg.model.hidden) >= 1 and all(h >= 1 for h in cfg.model.hidden),
-             "model.hidden", "must be a non-empty list of positive sizes", list(cfg.model.hidden))
-    _require(cfg.model.activation in ("tanh", "relu"), "model.activation", "must be tanh or relu",
-             cfg.model.activation)
-    _require(cfg.env.solved_window >= 1, "env.solved_window", "must be >= 1", cfg.env.solved_window)
-    if "reward_scale" in cfg.env:
-        _require(cfg.env.reward_scale > 0, "env.reward_scale", "must be > 0", cfg.env.reward_scale)
-    _require(not cfg.model.lstm or cfg.algo.name == "a3c", "model.lstm",
-             "a recurrent model is supported by algo=a3c only", cfg.model.lstm)
-    _require(cfg.model.lstm_size >= 1, "model.lstm_size", "must be >= 1", cfg.model.lstm_size)
-    if cfg.env.kind == "atari":
-        _check_atari(cfg.env)
-
-
-def _check_atari(env: DictConfig) -> None:
-    for key in ("frame_skip", "frame_stack"):
-        _require(env[key] >= 1, f"env.{key}", "must be >= 1", env[key])
-    _require(env.noop_max >= 0, "env.noop_max", "must be >= 0", env.noop_max)
-    _require(0.0 <= env.repeat_action_probability <= 1.0, "env.repeat_action_probability",
-             "must be in [0, 1]", env.repeat_action_probability)
-    if env.clip_rewards is not None:
-        _require(env.clip_rewards > 0, "env.clip_rewards", "must be > 0 or null", env.clip_rewards)
-
-
-def to_plain(cfg: DictConfig) -> dict[str, Any]:
+def to_plain(cfg: DictConfig | Schema) -> dict[str, Any]:
     """The resolved config as plain Python containers (picklable, JSON-able)."""
-    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+    node = cfg if isinstance(cfg, DictConfig) else OmegaConf.structured(cfg)
+    return OmegaConf.to_container(node, resolve=True)  # type: ignore[return-value]

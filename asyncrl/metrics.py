@@ -22,10 +22,12 @@ import socket
 import sys
 import time
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlparse
 
+import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
@@ -47,8 +49,24 @@ class JsonlWriter:
         self.file.close()
 
 
+def solved_at(returns: Sequence[float], window: int, threshold: float) -> int | None:
+    """Index of the first episode where the mean return of the last ``window`` episodes reaches ``threshold``.
+
+    The solved criterion (``env.solved_window``, ``env.solved_return``): only
+    a full window counts, so the answer is never below ``window - 1``. None
+    when no window reaches it. The run's own check and the benchmark scripts
+    both use this, so a run's ``solved_at_step`` and a script's recomputation
+    from metrics.jsonl agree to the last bit.
+    """
+    if len(returns) < window:
+        return None
+    means = np.lib.stride_tricks.sliding_window_view(np.asarray(returns, dtype=np.float64), window).mean(axis=1)
+    hits = np.flatnonzero(means >= threshold)
+    return int(hits[0]) + window - 1 if len(hits) else None
+
+
 class EpisodeStats:
-    """Recent episode returns and whether they meet the solved criterion."""
+    """Recent episode returns and whether they meet the solved criterion (:func:`solved_at`)."""
 
     def __init__(self, window: int, solved_return: float | None) -> None:
         self.recent: deque[float] = deque(maxlen=window)
@@ -65,8 +83,9 @@ class EpisodeStats:
 
     @property
     def solved(self) -> bool:
-        full = len(self.recent) == self.recent.maxlen
-        return self.solved_return is not None and full and self.mean >= self.solved_return  # type: ignore[operator]
+        """Whether the last ``window`` returns meet the criterion now."""
+        window = self.recent.maxlen or 0
+        return self.solved_return is not None and solved_at(self.recent, window, self.solved_return) is not None
 
 
 class Progress:

@@ -22,10 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bad_inputs import BAD_INPUTS
 
-from tests.test_cli import BAD_INPUTS  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 PY = [sys.executable, "-m", "asyncrl"]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -73,7 +72,7 @@ def outcome(name: str, proc: subprocess.Popen, t0: float, run_dir: Path, workers
 def drill_env(name: str, env_id: str, extra: list[str], tmp: Path, base: list[str] = LONG) -> dict:
     run_dir = tmp / name
     t0 = time.monotonic()
-    proc = start(["env=gym", f"env.id=tests.fault_envs:{env_id}", *base, *extra], run_dir)
+    proc = start(["env=gym", f"env.id=benchmarks.fault_envs:{env_id}", *base, *extra], run_dir)
     time.sleep(3)
     return outcome(name, proc, t0, run_dir, workers_of(proc.pid))
 

@@ -13,9 +13,10 @@ older runs fall back to ``.hydra/config.yaml``.
 Scores: the *rolling mean* at an episode is the mean return of the last
 ``window`` training episodes up to it (``env.solved_window`` is the run's own
 choice, 20 on CartPole). A run *reaches* a threshold at the first episode
-whose full-window rolling mean is at least the threshold, as the run's own
-solved check does. *Final score*: the mean of the last ``window`` episodes;
-*best score*: the highest full-window rolling mean.
+whose full-window rolling mean is at least the threshold: the run's own
+solved check, :func:`asyncrl.metrics.solved_at`. *Final score*: the mean of
+the last ``window`` episodes; *best score*: the highest full-window rolling
+mean.
 """
 
 from __future__ import annotations
@@ -119,13 +120,12 @@ def rolling_mean(returns: np.ndarray, window: int) -> np.ndarray:
 
 
 def first_reach(episodes: Episodes, threshold: float, window: int) -> tuple[float, float] | None:
-    """(global step, wall s) of the first episode whose full-window rolling mean >= threshold."""
-    means = rolling_mean(episodes.returns, window)
-    hits = np.nonzero(means[window - 1:] >= threshold)[0]
-    if not len(hits):
-        return None
-    i = int(hits[0]) + window - 1
-    return float(episodes.steps[i]), float(episodes.wall[i])
+    """(global step, wall s) of the first episode whose full-window mean >= threshold (the run's solved check)."""
+    # Imported here: importing asyncrl loads torch, which only the threshold scripts need.
+    from asyncrl.metrics import solved_at
+
+    i = solved_at(episodes.returns, window, threshold)
+    return None if i is None else (float(episodes.steps[i]), float(episodes.wall[i]))
 
 
 def final_score(episodes: Episodes, window: int) -> float | None:

@@ -158,23 +158,20 @@ def measure_ceiling(overrides: list[str], seconds: float) -> dict[str, float]:
     """Per-agent-step costs of env, act and update in this process, one torch thread."""
     import numpy as np
     import torch
-    from hydra import compose, initialize_config_dir
 
-    from asyncrl.config import register_configs, to_plain
+    from asyncrl import make_config
+    from asyncrl.build import build_run
     from asyncrl.runtime.rollout import Rollout
-    from asyncrl.runtime.shared import copy_parameters
+    from asyncrl.runtime.shared import copy_parameters, create_shared_state
     from asyncrl.runtime.worker import ActorLearner, WorkerSpec
-    from asyncrl.train import build_shared_state
 
     torch.set_num_threads(1)
-    register_configs()
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("config", overrides=[*overrides, "total_steps=1000000000"])
-    shared = build_shared_state(cfg)
-    worker = ActorLearner(WorkerSpec(0, 0, to_plain(cfg), time.time(), main_pid=None), shared, _NullQueue())
+    parts = build_run(make_config(*overrides, "total_steps=1000000000"))
+    shared = create_shared_state(parts)
+    worker = ActorLearner(WorkerSpec(0, 0, parts, time.time(), main_pid=None), shared, _NullQueue())
     envs, learner, k = worker.envs, worker.learner, worker.envs.num_envs
     rng = np.random.default_rng(0)
-    rollout = Rollout(envs, learner, seed=0)
+    rollout = Rollout(envs, learner, seed=0, needs_next_action=parts.algorithm.needs_next_action)
     env_s = _timed(lambda: envs.step(rng.integers(envs.action_space.n, size=k)), seconds) / k
     obs = rollout.obs
     with torch.no_grad():
@@ -191,7 +188,7 @@ def measure_ceiling(overrides: list[str], seconds: float) -> dict[str, float]:
     envs.close()
     return {"env_ms": 1e3 * env_s, "act_ms": 1e3 * act_s, "update_ms": 1e3 * update_s,
             "per_worker_steps_per_s": 1.0 / (env_s + act_s + update_s),
-            "frame_skip": int(cfg.env.get("frame_skip", 1))}
+            "frame_skip": parts.config.env.frames_per_step}
 
 
 class _NullQueue:

@@ -1,4 +1,4 @@
-"""Shared helpers: compose configs in-process, run the CLI in a subprocess."""
+"""Shared helpers: run the CLI in a subprocess, read metrics."""
 
 from __future__ import annotations
 
@@ -9,21 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
-
-from asyncrl.config import register_configs
 
 ROOT = Path(__file__).resolve().parents[1]
-CONF = ROOT / "conf"
-
-register_configs()
-
-
-def make_config(*overrides: str) -> DictConfig:
-    """The composed config for these overrides, as `python -m asyncrl` would build it."""
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose("config", overrides=list(overrides))
 
 
 def run_cli(*args: str, timeout: float = 240, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

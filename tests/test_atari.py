@@ -1,15 +1,15 @@
 """The Atari stack: gymnasium's preprocessing, learning signals, short runs of all four."""
 
+import functools
 import json
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 import pytest
 
-from asyncrl.envs import make_env
-from asyncrl.envs.atari import LearningSignals
-from tests.conftest import make_config, read_jsonl, run_cli
+from asyncrl import make_config
+from asyncrl.envs import make_batch_env, make_env
+from tests.conftest import read_jsonl, run_cli
 
 
 def test_observations_are_uint8_frame_stacks_with_action_repeat_4():
@@ -36,38 +36,27 @@ def test_sticky_actions_are_off_as_in_the_paper():
     sticky.close()
 
 
-class _Scripted(gym.Env):
-    """Rewards and lives from a script, to check LearningSignals by hand."""
+def test_vector_env_reports_a_life_lost_on_the_truncating_step(monkeypatch: pytest.MonkeyPatch):
+    """ale-py's vector env as built for K > 1, with the game capped at 27 steps (108 frames).
 
-    observation_space = gym.spaces.Box(0, 1, (1,))
-    action_space = gym.spaces.Discrete(2)
+    In this seeded game env 0 loses a life on the very step the cap truncates
+    it, env 1 does not: only env 0's step is a terminal for learning, as with
+    one env per worker (tests/test_learning_signals.py).
+    """
+    from ale_py import vector_env
 
-    def __init__(self):
-        self.script = [(5.0, 3, False), (-3.0, 2, False), (0.5, 2, False), (2.0, 0, True)]
-        self.t = 0
-
-    def reset(self, *, seed=None, options=None):
-        self.t = 0
-        return np.zeros(1, np.float32), {"lives": 3}
-
-    def step(self, action):
-        reward, lives, done = self.script[self.t]
-        self.t += 1
-        return np.zeros(1, np.float32), reward, done, False, {"lives": lives}
-
-
-def test_rewards_clipped_for_learning_real_score_kept_and_life_loss_flagged():
-    env = LearningSignals(_Scripted(), clip=1.0, life_loss_terminal=True)
-    env.reset()
-    steps = [env.step(0) for _ in range(4)]
-    assert [s[1] for s in steps] == [1.0, -1.0, 0.5, 1.0]
-    assert [s[4]["raw_reward"] for s in steps] == [5.0, -3.0, 0.5, 2.0]
-    # A life lost mid-game is flagged; the game over itself is a real terminal instead.
-    assert [s[4]["life_lost"] for s in steps] == [False, True, False, False]
-    assert [s[2] for s in steps] == [False, False, False, True]
-    unclipped = LearningSignals(_Scripted(), clip=None, life_loss_terminal=False)
-    unclipped.reset()
-    assert [unclipped.step(0)[4]["life_lost"] for _ in range(2)] == [False, False]
+    monkeypatch.setattr(vector_env, "AtariVectorEnv",
+                        functools.partial(vector_env.AtariVectorEnv, max_num_frames_per_episode=108))
+    envs = make_batch_env(make_config("env=breakout").env, 2)
+    envs.reset(seed=0)
+    actions = np.random.default_rng(0).integers(0, 4, (27, 2))
+    steps = [envs.step(a) for a in actions]
+    envs.close()
+    last = steps[-1]
+    assert last.truncated.tolist() == [True, True] and not last.game_over.any()
+    assert last.terminal.tolist() == [True, False]
+    assert [s.terminal.tolist() for s in steps[:-1]].count([False, True]) == 1  # env 1 lost its life a step earlier
+    assert not any(s.episode_end.any() for s in steps[:-1])
 
 
 def test_unknown_game_is_one_clear_line(run_dir: Path):

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
+import asyncrl
 from asyncrl.checkpoint import load_checkpoint
+from benchmarks.bad_inputs import BAD_INPUTS
 from tests.conftest import ROOT, read_jsonl, run_cli
 
 EPISODE_KEYS = {"global_step", "frames", "wall_s", "worker", "episode_return", "episode_length"}
@@ -91,54 +93,52 @@ def test_multirun_of_all_four_algorithms(tmp_path: Path):
         assert len(workers) == 2
 
 
-BAD_INPUTS = [
-    ("algo=foo", "algo"),
-    ("workers=0", "workers"),
-    ("optim.lr=-1", "optim.lr"),
-    ("total_steps=0", "total_steps"),
-    ("time_limit_s=-1", "time_limit_s"),
-    ("algo.gamma=1.5", "algo.gamma"),
-    ("algo.t_max=0", "algo.t_max"),
-    ("workers=two", "workers"),
-    ("algo.no_such_key=1", "no_such_key"),
-    ("env=gym env.id=NoSuchEnv-v0", "env.id"),
-    ("runtime.kind=fibers", "runtime.kind"),
-    ("algo=nstep_q algo.eps_probs=[0.5,0.6,0.3]", "algo.eps_probs"),
-    ("algo=nstep_q env=gym env.id=Pendulum-v1", "discrete action space"),
-    ("algo=one_step_q model.lstm=true", "model.lstm"),
-    ("optim.alpha=1.5", "optim.alpha"),
-    ("optim.eps=0", "optim.eps"),
-    ("optim=adam", "optim"),
-    ("algo.entropy_beta=-1", "algo.entropy_beta"),
-    ("eval.episodes=-1", "eval.episodes"),
-    ("model.activation=gelu", "model.activation"),
-    ("env.solved_window=0", "env.solved_window"),
-    ("logger=tensorboard", "logger"),
-    ("logger=wandb wandb.mode=sometimes", "wandb.mode"),
-    ("checkpoint.interval=-5", "checkpoint.interval"),
-    ("progress=loud", "progress"),
-    ("env=atari env.game=NoSuchGame", "env.game"),
-    ("resume=/nonexistent/run", "resume"),
-    ("runtime.heartbeat_timeout_s=1", "runtime.heartbeat_timeout_s"),
-    ("algo=nstep_q algo.loss=l1", "algo.loss"),
-    ("algo=one_step_q env=pendulum", "discrete action space"),
-    ("model.separate_value=true", "model.separate_value"),
-    ("env=pendulum env.reward_scale=0", "env.reward_scale"),
-]
 
 
 @pytest.mark.parametrize(("override", "key"), BAD_INPUTS)
-def test_bad_input_is_one_clear_line_and_starts_no_worker(run_dir: Path, override: str, key: str):
+def test_bad_input_is_one_clear_config_error(override: str, key: str):
+    # In-process: the command line validates every job through make_config before Hydra starts.
+    with pytest.raises(asyncrl.ConfigError) as info:
+        asyncrl.make_config(*override.split())
+    assert key in str(info.value) and "\n" not in str(info.value)
+
+
+# One of each kind through the real command line: a bad value, an undeclared key (+ and ++),
+# a missing option, an env that does not exist, an algorithm that cannot act in it, a bad resume.
+CLI_CASES = ["workers=0", "+no_such_key=1", "++algo.no_such_key=1", "optim=adam", "env=gym env.id=NoSuchEnv-v0",
+             "algo=one_step_q env=pendulum", "resume=/nonexistent/run"]
+
+
+@pytest.mark.parametrize(("override", "key"), [case for case in BAD_INPUTS if case[0] in CLI_CASES])
+def test_bad_input_is_one_clear_line_and_starts_nothing(run_dir: Path, override: str, key: str):
     proc = run_cli(*override.split(), f"hydra.run.dir={run_dir}", timeout=60)
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error: "), proc.stderr
     assert key in proc.stderr
-    assert not (run_dir / "metrics.jsonl").exists()  # no worker ever started
+    assert not run_dir.exists()  # nothing started
+
+
+def test_a_sweep_with_one_bad_job_starts_no_job(tmp_path: Path):
+    sweep = tmp_path / "sweep"
+    proc = run_cli("-m", "algo=a3c,nstep_q", "algo.entropy_beta=0.02", "total_steps=500",
+                   f"hydra.sweep.dir={sweep}", timeout=60)
+    assert proc.returncode == 2 and proc.stderr.strip() == (
+        "error: algo.entropy_beta: not a config option (no schema declares it)")
+    assert not sweep.exists()
+
+
+def test_help_names_the_app_and_lists_only_real_options():
+    proc = run_cli("--help", timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("asyncrl:")
+    assert "__main__" not in proc.stdout and "_schema" not in proc.stdout
+    assert "algo     a3c*, nstep_q, one_step_q, one_step_sarsa" in proc.stdout
+    assert "optim    rmsprop, rmsprop_shared*, sgd_momentum" in proc.stdout
+    assert "total_steps=300000" in proc.stdout
 
 
 def test_worker_error_fails_fast_with_its_traceback(run_dir: Path):
     start = time.monotonic()
-    proc = run_cli("env=gym", "env.id=tests.fault_envs:FaultyCartPole-v0", "total_steps=1000000",
+    proc = run_cli("env=gym", "env.id=benchmarks.fault_envs:FaultyCartPole-v0", "total_steps=1000000",
                    f"hydra.run.dir={run_dir}", timeout=120)
     assert proc.returncode == 1
     assert "injected fault in env.step" in proc.stderr
@@ -263,3 +263,15 @@ def test_a_second_sigint_forces_the_exit(run_dir: Path):
     assert proc.returncode != 0
     assert time.monotonic() - start < 30
     assert not _still_running(workers), "worker processes left behind"
+
+
+def test_a_key_no_schema_declares_in_a_preset_file_is_refused_in_one_line(tmp_path: Path):
+    presets = tmp_path / "presets"
+    (presets / "tuned").mkdir(parents=True)
+    (presets / "tuned" / "a3c_gym.yaml").write_text("# @package _global_\nalgo:\n  entropy_betta: 0.1\n")
+    run_dir = tmp_path / "run"
+    proc = run_cli("env=gym", "env.id=Acrobot-v1", f"hydra.searchpath=[file://{presets}]",
+                   f"hydra.run.dir={run_dir}", timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "error: algo.entropy_betta: not a config option (no schema declares it)"
+    assert not (run_dir / "metrics.jsonl").exists()

@@ -13,11 +13,11 @@ from torch import nn
 from torch.distributions import Categorical, Normal
 
 from asyncrl.config import ConfigError
-from asyncrl.evaluate import GreedyPolicy
-from asyncrl.learners import A3C, NStepQ, OneStepQ, OneStepSarsa, Segment
+from asyncrl.learners import A3C, Segment
 from asyncrl.learners.policies import CategoricalPolicy, GaussianPolicy, policy_for
-from asyncrl.nets import build_model
+from asyncrl.nets import actor_critic
 from asyncrl.nets.gaussian import GaussianActorCritic, RecurrentGaussianActorCritic
+from asyncrl.registry import algorithms
 from tests.conftest import run_cli
 
 LOW, HIGH = np.array([-2.0, -1.0], np.float32), np.array([2.0, 1.0], np.float32)
@@ -150,18 +150,19 @@ def test_gaussian_a3c_loss_by_hand():
     assert learner.model.mean.grad[0, 0].item() == pytest.approx(-adv[0].item() * 0.2, rel=1e-6)
 
 
-@pytest.mark.parametrize("cls", [OneStepQ, OneStepSarsa, NStepQ])
-def test_value_learners_reject_box_actions_with_one_line(cls):
+@pytest.mark.parametrize("name", ["one_step_q", "one_step_sarsa", "nstep_q"])
+def test_value_learners_reject_box_actions_with_one_line(name: str):
     with pytest.raises(ConfigError, match=r"needs a discrete action space, the env has Box") as err:
-        cls.check_action_space(gym.spaces.Box(-1, 1, (2,), np.float32))
+        algorithms()[name].check_action_space(gym.spaces.Box(-1, 1, (2,), np.float32))
     assert "\n" not in str(err.value)
 
 
 def test_a3c_accepts_discrete_and_vector_box_actions_only():
-    A3C.check_action_space(gym.spaces.Discrete(3))
-    A3C.check_action_space(gym.spaces.Box(-1, 1, (2,), np.float32))
+    a3c = algorithms()["a3c"]
+    a3c.check_action_space(gym.spaces.Discrete(3))
+    a3c.check_action_space(gym.spaces.Box(-1, 1, (2,), np.float32))
     with pytest.raises(ConfigError, match="1-D Box"):
-        A3C.check_action_space(gym.spaces.Box(-1, 1, (2, 2), np.float32))
+        a3c.check_action_space(gym.spaces.Box(-1, 1, (2, 2), np.float32))
 
 
 OBS = gym.spaces.Box(-1, 1, (3,), np.float32)
@@ -173,25 +174,25 @@ def model_cfg(**kw) -> SimpleNamespace:
                               "separate_value": None, **kw})
 
 
-def test_build_model_gives_box_actions_a_gaussian_head_with_a_separate_value():
+def test_actor_critic_gives_box_actions_a_gaussian_head_with_a_separate_value():
     torch.manual_seed(0)
-    model = build_model("actor_critic", OBS, BOX, model_cfg())
+    model = actor_critic(OBS, BOX, model_cfg())
     assert isinstance(model, GaussianActorCritic) and model.value_body is not None
     (mean, var), values = model(torch.rand(5, 3))
     assert mean.shape == var.shape == (5, 2) and values.shape == (5,) and (var > 0).all()
     # The value's loss reaches only the value network, the policy's only the policy network.
     values.sum().backward()
     assert model.body[1].weight.grad is None and model.value_body[1].weight.grad.abs().sum() > 0
-    shared = build_model("actor_critic", OBS, BOX, model_cfg(separate_value=False))
+    shared = actor_critic(OBS, BOX, model_cfg(separate_value=False))
     assert shared.value_body is None
     with pytest.raises(ConfigError, match="model.separate_value"):
-        build_model("actor_critic", OBS, gym.spaces.Discrete(2), model_cfg(separate_value=True))
+        actor_critic(OBS, gym.spaces.Discrete(2), model_cfg(separate_value=True))
 
 
 @pytest.mark.parametrize("separate", [True, False])
 def test_recurrent_gaussian_replays_the_acting_pass(separate: bool):
     torch.manual_seed(0)
-    model = build_model("actor_critic", OBS, BOX, model_cfg(lstm=True, separate_value=separate))
+    model = actor_critic(OBS, BOX, model_cfg(lstm=True, separate_value=separate))
     assert isinstance(model, RecurrentGaussianActorCritic)
     cfg = SimpleNamespace(gamma=0.9, t_max=4, entropy_beta=1e-4, value_loss_coef=0.5)
     learner = A3C(model, cfg, BOX, np.random.default_rng(0))
@@ -220,11 +221,11 @@ def test_recurrent_gaussian_replays_the_acting_pass(separate: bool):
         assert model.value_lstm.weight_hh.grad.abs().sum() > 0
 
 
-def test_greedy_policy_plays_the_clipped_mean():
+def test_deterministic_play_is_the_clipped_mean():
     model = TableGaussian(torch.tensor([[3.0, -0.5]]), torch.ones(1, 2), torch.zeros(1))
-    policy = GreedyPolicy(model, BOX)
-    action = policy(torch.tensor([0.0]))
-    assert action.dtype == np.float32 and action.tolist() == [2.0, -0.5]
+    learner = A3C(model, SimpleNamespace(t_max=5), BOX, np.random.default_rng(0))
+    actions, state = learner.play(torch.tensor([[0.0]]), deterministic=True)
+    assert state is None and actions.dtype == np.float32 and actions.tolist() == [[2.0, -0.5]]
 
 
 @pytest.mark.parametrize("lstm", [False, True])

@@ -8,8 +8,9 @@ import pytest
 
 from asyncrl import config
 from asyncrl.config_doc import GROUPS, OUT, SECTIONS, meaning, render
+from asyncrl.learners import A3CConfig, NStepQConfig, OneStepConfig
 
-SCHEMAS = [config.Config, config.A3CConfig, config.OneStepConfig, config.NStepQConfig, config.EnvConfig,
+SCHEMAS = [config.Config, A3CConfig, OneStepConfig, NStepQConfig, config.EnvConfig,
            config.AtariEnvConfig, config.OptimConfig, config.RuntimeConfig, config.ModelConfig, config.EvalConfig,
            config.CheckpointConfig, config.WandbConfig]
 

@@ -13,7 +13,7 @@ from tests.conftest import read_jsonl, run_cli
 
 def test_a_non_finite_update_is_skipped_and_counted(run_dir: Path):
     # One NaN reward in each worker's env: that worker's next update is skipped.
-    proc = run_cli("env=gym", "env.id=tests.fault_envs:NaNOnceCartPole-v0", "total_steps=3000",
+    proc = run_cli("env=gym", "env.id=benchmarks.fault_envs:NaNOnceCartPole-v0", "total_steps=3000",
                    "eval.episodes=1", f"hydra.run.dir={run_dir}")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -25,7 +25,7 @@ def test_a_non_finite_update_is_skipped_and_counted(run_dir: Path):
 
 
 def test_non_finite_updates_in_a_row_stop_the_run_keeping_the_last_good_checkpoint(run_dir: Path):
-    proc = run_cli("env=gym", "env.id=tests.fault_envs:NaNRewardCartPole-v0", "total_steps=1000000",
+    proc = run_cli("env=gym", "env.id=benchmarks.fault_envs:NaNRewardCartPole-v0", "total_steps=1000000",
                    "runtime.max_nonfinite_updates=5", "checkpoint.interval=100", f"hydra.run.dir={run_dir}",
                    timeout=120)
     assert proc.returncode == 1
@@ -39,7 +39,7 @@ def test_non_finite_updates_in_a_row_stop_the_run_keeping_the_last_good_checkpoi
 
 def test_a_stuck_worker_is_reported_by_the_heartbeat(run_dir: Path):
     start = time.monotonic()
-    proc = run_cli("env=gym", "env.id=tests.fault_envs:HangingCartPole-v0", "total_steps=1000000",
+    proc = run_cli("env=gym", "env.id=benchmarks.fault_envs:HangingCartPole-v0", "total_steps=1000000",
                    "runtime.heartbeat_timeout_s=5", f"hydra.run.dir={run_dir}", timeout=120)
     assert proc.returncode == 1
     assert "sent nothing for" in proc.stderr and "heartbeat_timeout_s=5" in proc.stderr

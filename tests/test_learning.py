@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from asyncrl.metrics import solved_at
 from tests.conftest import read_jsonl, run_cli
+
+
+def best_mean(episodes: list[dict], window: int = 20) -> float:
+    """The best mean return over ``window`` consecutive episodes (for failure messages)."""
+    returns = [e["episode_return"] for e in episodes]
+    return max((sum(returns[i - window:i]) / window for i in range(window, len(returns) + 1)), default=float("nan"))
+
 
 # algo, threshold, step budget
 CASES = [
@@ -28,12 +36,10 @@ def test_learns_cartpole_with_two_workers(run_dir: Path, algo: str, threshold: i
     summary = json.loads((run_dir / "summary.json").read_text())
     episodes = [r for r in read_jsonl(run_dir / "metrics.jsonl") if r["type"] == "episode"]
     # Recompute the criterion from metrics.jsonl: the first window of 20 episodes at the threshold.
-    solved_at = next((episodes[i]["global_step"] for i in range(19, len(episodes))
-                      if sum(e["episode_return"] for e in episodes[i - 19:i + 1]) / 20 >= threshold), None)
-    best = max(sum(e["episode_return"] for e in episodes[i - 19:i + 1]) / 20 for i in range(19, len(episodes)))
-    assert solved_at is not None, f"{algo}: best last-20 mean {best:.1f} in {summary['global_steps']} steps"
-    assert solved_at <= budget
-    assert summary["status"] == "solved" and summary["solved_at_step"] == solved_at
+    index = solved_at([e["episode_return"] for e in episodes], 20, threshold)
+    assert index is not None, f"{algo}: best last-20 mean {best_mean(episodes):.1f} in {summary['global_steps']} steps"
+    assert episodes[index]["global_step"] <= budget
+    assert summary["status"] == "solved" and summary["solved_at_step"] == episodes[index]["global_step"]
 
 
 def test_a3c_gaussian_learns_inverted_pendulum_with_two_workers(run_dir: Path):
@@ -44,8 +50,8 @@ def test_a3c_gaussian_learns_inverted_pendulum_with_two_workers(run_dir: Path):
                    f"hydra.run.dir={run_dir}", timeout=400)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((run_dir / "summary.json").read_text())
-    returns = [r["episode_return"] for r in read_jsonl(run_dir / "metrics.jsonl") if r["type"] == "episode"]
-    best = max((sum(returns[i - 19:i + 1]) / 20 for i in range(19, len(returns))), default=None)
+    episodes = [r for r in read_jsonl(run_dir / "metrics.jsonl") if r["type"] == "episode"]
+    best = best_mean(episodes)
     assert summary["status"] == "solved", f"best last-20 mean {best} in {summary['global_steps']} steps"
-    assert best is not None and best >= 950
+    assert solved_at([e["episode_return"] for e in episodes], 20, 950) is not None
     assert summary["final_eval_return"] >= 950  # the greedy (mean) policy holds the pole too

@@ -9,8 +9,9 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from asyncrl.config import ModelConfig
 from asyncrl.learners import A3C, Segment
-from asyncrl.nets import build_model
+from asyncrl.nets import actor_critic
 from tests.conftest import run_cli
 
 OBS = gym.spaces.Box(-1, 1, (4,), np.float32)
@@ -19,8 +20,8 @@ ACTIONS = gym.spaces.Discrete(2)
 
 def lstm_learner() -> A3C:
     torch.manual_seed(0)
-    model_cfg = SimpleNamespace(hidden=[16], activation="tanh", lstm=True, lstm_size=8)
-    model = build_model("actor_critic", OBS, ACTIONS, model_cfg)
+    model_cfg = ModelConfig(hidden=[16], lstm=True, lstm_size=8)
+    model = actor_critic(OBS, ACTIONS, model_cfg)
     cfg = SimpleNamespace(gamma=0.9, t_max=4, entropy_beta=0.01, value_loss_coef=0.5)
     return A3C(model, cfg, 2, np.random.default_rng(0))
 

@@ -47,11 +47,9 @@ def counting(length: int, limit: int | None = None) -> gym.Env:
 class Scripted(Learner):
     """Acts ``obs % 3`` (so actions are checkable) and records what it was asked."""
 
-    name, head = "scripted", "q"
-
-    def __init__(self, t_max: int, sarsa: bool = False) -> None:
+    def __init__(self, t_max: int) -> None:
         super().__init__(torch.nn.Identity(), SimpleNamespace(t_max=t_max), 3, np.random.default_rng(0))
-        self.t_max, self.needs_next_action, self.starts = t_max, sarsa, []
+        self.t_max, self.starts = t_max, []
 
     @property
     def segment_length(self) -> int:
@@ -59,6 +57,9 @@ class Scripted(Learner):
 
     def act(self, obs, global_step):
         return (obs[:, 0].long() % 3).numpy()
+
+    def play(self, obs, state=None, deterministic=False):
+        raise AssertionError("not used")
 
     def loss(self, segment, target_net):
         raise AssertionError("not used")
@@ -69,7 +70,7 @@ class Scripted(Learner):
 
 def vector(*envs: gym.Env) -> VectorEnvAdapter:
     return VectorEnvAdapter(gym.vector.SyncVectorEnv([lambda e=e: e for e in envs],
-                                                     autoreset_mode=gym.vector.AutoresetMode.SAME_STEP))
+                                                     autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP))
 
 
 def test_single_env_segment_ends_at_the_episode_end_as_in_the_paper():
@@ -118,8 +119,8 @@ def test_a_truncation_ends_the_segment_with_the_last_observation_to_bootstrap_fr
 
 
 def test_sarsa_next_action_is_executed_where_the_episode_goes_on():
-    learner = Scripted(t_max=2, sarsa=True)
-    rollout = Rollout(vector(counting(2), counting(10)), learner, seed=0)
+    learner = Scripted(t_max=2)
+    rollout = Rollout(vector(counting(2), counting(10)), learner, seed=0, needs_next_action=True)
     seg = rollout.collect(0)
     assert seg.next_action.tolist() == [2 % 3, 2 % 3]  # chosen in obs[T] = [2 (final), 2]
     nxt = rollout.collect(0)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import torch
 
+from asyncrl.build import build_run
 from asyncrl.checkpoint import load_checkpoint, restore, resume_config
-from asyncrl.train import build_shared_state
+from asyncrl.runtime.shared import create_shared_state
 from tests.conftest import read_jsonl, run_cli
 from tests.wandb_log import history, run_info
 
@@ -82,7 +83,7 @@ def test_resume_continues_the_step_statistics_and_metrics(run_dir: Path):
 
     # The restored shared state equals the checkpoint, before any worker runs.
     cfg, ckpt = resume_config(run_dir, ["total_steps=8000"])
-    shared = build_shared_state(cfg)
+    shared = create_shared_state(build_run(cfg))
     restore(shared, ckpt)
     assert shared.global_step == saved["global_step"]
     assert all(torch.equal(a, b) for a, b in zip(shared.optim_state, saved["optim_state"], strict=True))

@@ -27,7 +27,8 @@ def make_batch_env(env_cfg: Any, num_envs: int) -> BatchEnv:
     """A worker's ``num_envs`` environments behind one batched step.
 
     One env is the paper's setting and uses the same stack as :func:`make_env`.
-    More use a vector env that resets finished envs in the same step: ale-py's
+    More use a vector env with next-step autoreset, whose finished envs the
+    :class:`VectorEnvAdapter` resets within the step: ale-py's
     ``AtariVectorEnv`` for Atari, gymnasium's ``SyncVectorEnv`` otherwise.
     """
     if num_envs == 1:
@@ -38,7 +39,7 @@ def make_batch_env(env_cfg: Any, num_envs: int) -> BatchEnv:
         return VectorEnvAdapter(make_atari_vector_env(env_cfg, num_envs), env_cfg.clip_rewards,
                                 env_cfg.life_loss_terminal)
     envs = gym.vector.SyncVectorEnv([lambda: make_env(env_cfg)] * num_envs,
-                                    autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+                                    autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP)
     return VectorEnvAdapter(envs)
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import ale_py
 import gymnasium as gym
-import numpy as np
 
 from asyncrl.config import ConfigError
+from asyncrl.envs.signals import learning_signals
 
 # Registration must happen in every process that builds an env (spawned
 # workers import this module, so it does).
@@ -31,6 +31,8 @@ class LearningSignals(gym.Wrapper):
     With ``life_loss_terminal``, ``info["life_lost"]`` is true on the step a
     life is lost: the worker ends the training segment there as a terminal,
     but the game (and the recorded episode) goes on until it is really over.
+    Both come from :func:`~asyncrl.envs.signals.learning_signals`, as with
+    ale-py's vector env.
     """
 
     def __init__(self, env: gym.Env, clip: float | None, life_loss_terminal: bool) -> None:
@@ -46,13 +48,12 @@ class LearningSignals(gym.Wrapper):
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
-        info["raw_reward"] = float(reward)
         lives = int(info.get("lives", self.lives))
-        info["life_lost"] = self.life_loss_terminal and lives < self.lives and not terminated
+        signal = learning_signals(reward, terminated, lives, self.lives, self.clip, self.life_loss_terminal)
         self.lives = lives
-        if self.clip is not None:
-            reward = float(np.clip(reward, -self.clip, self.clip))
-        return obs, reward, terminated, truncated, info
+        info["raw_reward"] = float(reward)
+        info["life_lost"] = bool(signal.life_lost)
+        return obs, float(signal.reward), terminated, truncated, info
 
 
 def game_id(game: str) -> str:
@@ -77,7 +78,10 @@ def make_atari_vector_env(env_cfg: Any, num_envs: int) -> gym.vector.VectorEnv:
     The preprocessing matches :func:`make_atari_env` (action repeat with a max
     over the last two frames, 84x84 grey, no-op starts, frame stack, ALE's
     full-game length cap). Rewards come back unclipped and lives in the info;
-    :class:`~asyncrl.envs.batch.VectorEnvAdapter` derives the learning signals.
+    :class:`~asyncrl.envs.batch.VectorEnvAdapter` derives the learning signals
+    and resets finished games itself. It needs next-step autoreset: in
+    same-step mode ale-py reports the next game's lives on the step a game
+    ends, hiding a life lost on a truncating step.
     """
     from ale_py.vector_env import AtariVectorEnv
 
@@ -87,7 +91,7 @@ def make_atari_vector_env(env_cfg: Any, num_envs: int) -> gym.vector.VectorEnv:
         maxpool=True, repeat_action_probability=env_cfg.repeat_action_probability,
         full_action_space=env_cfg.full_action_space, reward_clipping=False, episodic_life=False,
         use_fire_reset=False,  # the gymnasium stack (K = 1) presses no FIRE at reset either
-        autoreset_mode="SameStep",
+        autoreset_mode="NextStep",
         # One thread per worker: the workers already fill the cores.
         num_threads=1, batch_size=num_envs)
 

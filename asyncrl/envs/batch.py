@@ -4,19 +4,20 @@ A worker steps ``envs_per_worker`` environments at once and acts on all of
 them with one batched forward. With K = 1 (the paper's setting) this is a
 thin adapter over one gymnasium env. With K > 1 it wraps a gymnasium vector
 env: ale-py's ``AtariVectorEnv`` for Atari (preprocessing in C++) and
-gymnasium's ``SyncVectorEnv`` for the rest, both resetting a finished env in
-the same step (``AutoresetMode.SAME_STEP``), so the returned observation is
-always the one to act on next and the last observation of a finished
-episode comes back separately.
+gymnasium's ``SyncVectorEnv`` for the rest. Either way a finished env is
+reset within the same step, so the returned observation is always the one to
+act on next and the last observation of a finished episode comes back
+separately.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import gymnasium as gym
 import numpy as np
+
+from asyncrl.envs.signals import learning_signals
 
 
 @dataclass
@@ -55,13 +56,6 @@ class BatchEnv:
         raise NotImplementedError
 
 
-def _signals(info: dict[str, Any], reward: Any, terminated: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Raw reward and life-loss flags from :class:`~asyncrl.envs.atari.LearningSignals` infos, if any."""
-    raw = np.asarray(info.get("raw_reward", reward), dtype=np.float64).reshape(-1)
-    life_lost = np.asarray(info.get("life_lost", False), dtype=bool).reshape(-1)
-    return raw, life_lost & ~np.asarray(terminated, dtype=bool).reshape(-1)
-
-
 class SingleEnv(BatchEnv):
     """One gymnasium env seen as a batch of one (K = 1, no vector-env overhead)."""
 
@@ -93,14 +87,21 @@ class SingleEnv(BatchEnv):
 
 
 class VectorEnvAdapter(BatchEnv):
-    """A gymnasium vector env with same-step autoreset, as a :class:`BatchEnv`.
+    """A gymnasium vector env with next-step autoreset, as a :class:`BatchEnv`.
 
-    ``clip`` and ``life_loss_terminal`` apply the Atari learning signals here
-    when the vector env does not (ale-py's vector env is built with reward
-    clipping off and reports ``lives``).
+    In next-step mode the step on which an episode ends reports that
+    episode's own last observation and info (its ``lives`` included); the
+    adapter then resets the finished envs at once (``reset_mask``) instead of
+    letting the vector env spend their next step on it. ``clip`` and
+    ``life_loss_terminal`` apply the Atari learning signals
+    (:func:`~asyncrl.envs.signals.learning_signals`) when the vector env does
+    not: ale-py's is built with reward clipping off and reports ``lives``.
     """
 
     def __init__(self, env: gym.vector.VectorEnv, clip: float | None = None, life_loss_terminal: bool = False) -> None:
+        if env.metadata.get("autoreset_mode") != gym.vector.AutoresetMode.NEXT_STEP:
+            raise ValueError(f"VectorEnvAdapter needs a vector env with next-step autoreset, "
+                             f"got {env.metadata.get('autoreset_mode')}")
         self.env = env
         self.num_envs = env.num_envs
         self.observation_space, self.action_space = env.single_observation_space, env.single_action_space
@@ -114,24 +115,19 @@ class VectorEnvAdapter(BatchEnv):
         return obs
 
     def step(self, actions: np.ndarray) -> BatchStep:
-        obs, reward, terminated, truncated, info = self.env.step(actions)
+        final, reward, terminated, truncated, info = self.env.step(actions)
         terminated, truncated = np.asarray(terminated, dtype=bool), np.asarray(truncated, dtype=bool)
-        raw, life_lost = _signals(info, reward, terminated)
-        learn_reward = np.asarray(reward, dtype=np.float32)
-        if self.lives is not None:
-            lives = np.asarray(info["lives"])
-            if self.life_loss_terminal:
-                life_lost = (lives < self.lives) & ~(terminated | truncated)
-            self.lives = lives
-        if self.clip is not None:
-            learn_reward = np.clip(learn_reward, -self.clip, self.clip)
-        final = obs
-        if "final_obs" in info:
-            ended = terminated | truncated
-            final = obs.copy()
-            final[ended] = np.stack(list(info["final_obs"][ended])) if info["final_obs"].dtype == object \
-                else info["final_obs"][ended]
-        return BatchStep(obs, learn_reward, raw, terminated | life_lost, terminated, truncated, final)
+        lives = np.asarray(info["lives"]) if "lives" in info else None
+        signal = learning_signals(reward, terminated, lives, self.lives, self.clip, self.life_loss_terminal)
+        raw = np.asarray(info.get("raw_reward", reward), dtype=np.float64)
+        ended = terminated | truncated
+        obs = final
+        if ended.any():
+            obs, reset_info = self.env.reset(options={"reset_mask": ended})
+            if lives is not None:
+                lives = np.where(ended, reset_info["lives"], lives)
+        self.lives = lives
+        return BatchStep(obs, signal.reward.astype(np.float32), raw, signal.terminal, terminated, truncated, final)
 
     def close(self) -> None:
         self.env.close()

@@ -1,9 +1,12 @@
-"""The paper's four methods as learners on one runtime."""
+"""Learners: how to act and what the loss is, one module per method.
 
-from asyncrl.learners.a3c import A3C
-from asyncrl.learners.base import Learner, Segment
-from asyncrl.learners.q_learning import NStepQ, OneStepQ, OneStepSarsa
+Each module declares its algorithms in a module-level ``ALGORITHMS`` list
+(:class:`asyncrl.registry.Algorithm`); the registry finds them there.
+"""
 
-LEARNERS: dict[str, type[Learner]] = {cls.name: cls for cls in (A3C, OneStepQ, OneStepSarsa, NStepQ)}
+from asyncrl.learners.a3c import A3C, A3CConfig
+from asyncrl.learners.base import Learner, Metrics, Segment
+from asyncrl.learners.q_learning import NStepQ, NStepQConfig, OneStepConfig, OneStepQ, OneStepSarsa
 
-__all__ = ["LEARNERS", "A3C", "Learner", "NStepQ", "OneStepQ", "OneStepSarsa", "Segment"]
+__all__ = ["A3C", "A3CConfig", "Learner", "Metrics", "NStepQ", "NStepQConfig", "OneStepConfig", "OneStepQ",
+           "OneStepSarsa", "Segment"]

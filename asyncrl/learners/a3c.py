@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import gymnasium as gym
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from asyncrl.config import ConfigError
+from asyncrl.config import AlgoConfig, require, require_positive
 from asyncrl.learners.base import Learner, Metrics, Segment
 from asyncrl.learners.policies import PolicyParams, policy_for, select_rows, unflatten_rows
 from asyncrl.learners.returns import nstep_returns
-from asyncrl.nets.heads import reset_state
+from asyncrl.nets import actor_critic, reset_state
+from asyncrl.registry import Algorithm
+
+
+@dataclass
+class A3CConfig(AlgoConfig):
+    """Asynchronous advantage actor-critic (paper Algorithm S3)."""
+
+    name: str = "a3c"  # the learner; set by the option chosen
+    t_max: int = 5  # agent steps per segment: each update uses up to t_max-step returns
+    entropy_beta: float = 0.01  # weight of the policy-entropy bonus (beta)
+    value_loss_coef: float = 0.5  # weight of the value loss (R - V)^2 against the policy loss
+
+    def check(self) -> None:
+        super().check()
+        require_positive(self, "t_max")
+        require(self.entropy_beta >= 0, "entropy_beta", "must be >= 0", self.entropy_beta)
+        require(self.value_loss_coef > 0, "value_loss_coef", "must be > 0", self.value_loss_coef)
 
 
 class A3C(Learner):
@@ -35,21 +55,11 @@ class A3C(Learner):
     bounds for Box actions.
     """
 
-    name = "a3c"
-    head = "actor_critic"
-
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.policy = policy_for(self.action_space)
         self.recurrent = getattr(self.model, "recurrent", False)
         self.state = self.segment_state = None
-
-    @classmethod
-    def check_action_space(cls, space: gym.Space) -> None:
-        if isinstance(space, gym.spaces.Box) and len(space.shape) == 1:
-            return
-        if not isinstance(space, gym.spaces.Discrete):
-            raise ConfigError(f"algo=a3c: needs a discrete or a 1-D Box action space, the env has {space}")
 
     @property
     def segment_length(self) -> int:
@@ -77,13 +87,20 @@ class A3C(Learner):
         return unflatten_rows(params, rows), values.view(rows)
 
     def act(self, obs: Tensor, global_step: int) -> np.ndarray:
+        if self.recurrent and self.state is None:
+            self.state = self.segment_state = self.model.initial_state(obs.shape[0])
+        actions, self.state = self.play(obs, self.state)
+        return actions
+
+    def play(self, obs: Tensor, state: Any = None, deterministic: bool = False) -> tuple[np.ndarray, Any]:
+        """Sampled from the policy (training and evaluation alike), or its mode when deterministic."""
         if self.recurrent:
-            if self.state is None:
-                self.state = self.segment_state = self.model.initial_state(obs.shape[0])
-            params, _, self.state = self.model.step(obs, self.state)
+            state = self.model.initial_state(obs.shape[0]) if state is None else state
+            params, _, state = self.model.step(obs, state)
         else:
             params, _ = self.model(obs)
-        return self.policy.sample(params, self.rng)
+        actions = self.policy.greedy(params) if deterministic else self.policy.sample(params, self.rng)
+        return actions, state
 
     def loss(self, segment: Segment, target_net: nn.Module | None) -> tuple[Tensor, Metrics]:
         steps = len(segment)
@@ -106,3 +123,9 @@ class A3C(Learner):
         }
         return loss, metrics
 
+
+
+ALGORITHMS = [
+    Algorithm("a3c", A3CConfig, A3C, actor_critic, action_spaces=(gym.spaces.Discrete, gym.spaces.Box),
+              recurrent=True),
+]

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import torch
 from torch import Tensor, nn
-
-from asyncrl.config import ConfigError
 
 
 @dataclass
@@ -63,16 +61,11 @@ Metrics = dict[str, float]
 class Learner(ABC):
     """One actor-learner's policy and loss, over a worker-local network copy.
 
-    Subclasses set ``head`` (which network output they need), and
-    ``uses_target_net`` / ``needs_next_action`` so the runtime knows whether
-    to keep a shared target network and whether to choose the action in the
-    segment's last state before the update (Sarsa).
+    ``cfg`` is the algorithm's typed config (its schema in the algorithm's
+    declaration, :class:`asyncrl.registry.Algorithm`); what the runtime must
+    provide besides (a target network, Sarsa's next action) is declared there
+    too, not here.
     """
-
-    name: ClassVar[str]
-    head: ClassVar[str]
-    uses_target_net: ClassVar[bool] = False
-    needs_next_action: ClassVar[bool] = False
 
     def __init__(self, model: nn.Module, cfg: Any, action_space: gym.Space | int, rng: np.random.Generator) -> None:
         """``action_space`` is the env's; an int n stands for Discrete(n)."""
@@ -81,12 +74,6 @@ class Learner(ABC):
         self.action_space = gym.spaces.Discrete(action_space) if isinstance(action_space, int) else action_space
         self.num_actions = int(self.action_space.n) if isinstance(self.action_space, gym.spaces.Discrete) else 0
         self.rng = rng
-
-    @classmethod
-    def check_action_space(cls, space: gym.Space) -> None:
-        """Reject action spaces this learner cannot act in (one clear line)."""
-        if not isinstance(space, gym.spaces.Discrete):
-            raise ConfigError(f"algo={cls.name}: needs a discrete action space, the env has {space}")
 
     def action_spec(self) -> tuple[tuple[int, ...], type]:
         """The shape and numpy dtype of one action, for the worker's segment buffer."""
@@ -102,6 +89,16 @@ class Learner(ABC):
     @abstractmethod
     def act(self, obs: Tensor, global_step: int) -> np.ndarray:
         """Choose one action per env for observations [K, ...]; called under torch.no_grad."""
+
+    @abstractmethod
+    def play(self, obs: Tensor, state: Any = None, deterministic: bool = False) -> tuple[np.ndarray, Any]:
+        """Actions [K] for observations [K, ...] outside training (evaluation, :class:`asyncrl.Agent`).
+
+        ``state`` is a recurrent model's state (None: episodes start here), and
+        the state after these observations is returned with the actions.
+        ``deterministic`` picks the greedy action; otherwise the learner's own
+        evaluation behaviour (sampling, or a small epsilon). Called under no_grad.
+        """
 
     @abstractmethod
     def loss(self, segment: Segment, target_net: nn.Module | None) -> tuple[Tensor, Metrics]:

@@ -8,31 +8,98 @@ are a segment of I_update transitions with one-step targets.
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from asyncrl.config import AlgoConfig, require, require_choice, require_positive
 from asyncrl.learners.base import Learner, Metrics, Segment
 from asyncrl.learners.exploration import EpsilonSchedule, sample_final_epsilon
 from asyncrl.learners.returns import nstep_returns, one_step_targets
+from asyncrl.nets import q_network
+from asyncrl.registry import Algorithm
+
+LOSSES = ("squared", "huber")
+
+
+@dataclass
+class ValueConfig(AlgoConfig):
+    """Fields shared by the three value-based methods."""
+
+    # Global agent steps between target syncs (paper: 40,000 frames = 10,000 steps).
+    target_interval: int = 10_000
+    loss: str = "squared"  # squared (paper) | huber
+    # Global agent steps over which epsilon goes from 1 to a worker's final value
+    # (paper: 4 million frames = 1 million agent steps).
+    eps_anneal: int = 1_000_000
+    # Each worker draws its final epsilon once from eps_finals, with probabilities eps_probs.
+    eps_finals: list[float] = field(default_factory=lambda: [0.1, 0.01, 0.5])
+    eps_probs: list[float] = field(default_factory=lambda: [0.4, 0.3, 0.3])  # one per entry of eps_finals
+
+    def check(self) -> None:
+        super().check()
+        require_positive(self, "target_interval", "eps_anneal")
+        require_choice(self.loss, "loss", LOSSES)
+        finals, probs = list(self.eps_finals), list(self.eps_probs)
+        require(len(finals) == len(probs) > 0, "eps_probs", "needs one probability per entry of algo.eps_finals",
+                probs)
+        require(all(0.0 <= e <= 1.0 for e in finals), "eps_finals", "must lie in [0, 1]", finals)
+        require(all(p >= 0 for p in probs) and math.isclose(sum(probs), 1.0, abs_tol=1e-6), "eps_probs",
+                "must be >= 0 and sum to 1", probs)
+
+
+@dataclass
+class OneStepConfig(ValueConfig):
+    """One-step Q-learning (paper Algorithm 1) and one-step Sarsa."""
+
+    name: str = "one_step_q"  # one_step_q | one_step_sarsa
+    # A worker applies its accumulated gradient every update_interval steps (and at episode end).
+    update_interval: int = 5
+
+    def check(self) -> None:
+        super().check()
+        require_positive(self, "update_interval")
+
+
+@dataclass
+class NStepQConfig(ValueConfig):
+    """n-step Q-learning (paper Algorithm S2)."""
+
+    name: str = "nstep_q"
+    t_max: int = 5  # agent steps per segment: each update uses up to t_max-step returns
+
+    def check(self) -> None:
+        super().check()
+        require_positive(self, "t_max")
 
 
 class QLearner(Learner):
     """Epsilon-greedy acting and a squared (paper) or Huber TD loss."""
 
-    head = "q"
-    uses_target_net = True
+    # Outside training, ``play`` acts epsilon-greedily with this epsilon unless
+    # deterministic (the DQN evaluation protocol).
+    eval_epsilon = 0.05
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         final = sample_final_epsilon(self.rng, self.cfg.eps_finals, self.cfg.eps_probs)
         self.epsilon = EpsilonSchedule(final, self.cfg.eps_anneal)
 
     def act(self, obs: Tensor, global_step: int) -> np.ndarray:
-        explore = self.rng.random(obs.shape[0]) < self.epsilon(global_step)
+        return self.epsilon_greedy(obs, self.epsilon(global_step))
+
+    def play(self, obs: Tensor, state: Any = None, deterministic: bool = False) -> tuple[np.ndarray, Any]:
+        return self.epsilon_greedy(obs, 0.0 if deterministic else self.eval_epsilon), None
+
+    def epsilon_greedy(self, obs: Tensor, epsilon: float) -> np.ndarray:
+        """argmax_a Q(s, a), replaced by a uniform action with probability ``epsilon`` per env."""
+        explore = self.rng.random(obs.shape[0]) < epsilon
         exploring = int(np.count_nonzero(explore))
         if exploring == explore.size:  # early on, skip the forward pass entirely
             return self.rng.integers(self.num_actions, size=exploring)
@@ -70,8 +137,6 @@ class QLearner(Learner):
 class OneStepQ(QLearner):
     """y_i = r_i + gamma max_a' Q(s_{i+1}, a'; theta-) (paper Algorithm 1)."""
 
-    name = "one_step_q"
-
     @property
     def segment_length(self) -> int:
         return self.cfg.update_interval
@@ -83,9 +148,6 @@ class OneStepQ(QLearner):
 
 class OneStepSarsa(QLearner):
     """y_i = r_i + gamma Q(s_{i+1}, a_{i+1}; theta-), a_{i+1} the action taken next."""
-
-    name = "one_step_sarsa"
-    needs_next_action = True
 
     @property
     def segment_length(self) -> int:
@@ -101,8 +163,6 @@ class OneStepSarsa(QLearner):
 
 class NStepQ(QLearner):
     """R_i = r_i + gamma R_{i+1}, R_T = max_a Q(s_T, a; theta-) (paper Algorithm S2)."""
-
-    name = "nstep_q"
 
     @property
     def segment_length(self) -> int:
@@ -121,3 +181,11 @@ def next_state_q(net: nn.Module, segment: Segment) -> Tensor:
     """
     steps, envs = segment.obs.shape[0] - 1, segment.obs.shape[1]
     return net(segment.obs[1:].flatten(0, 1)).view(steps, envs, -1)
+
+
+ALGORITHMS = [
+    Algorithm("one_step_q", OneStepConfig, OneStepQ, q_network, uses_target_net=True),
+    # Sarsa's target needs the action chosen in the segment's last state, which is then executed.
+    Algorithm("one_step_sarsa", OneStepConfig, OneStepSarsa, q_network, uses_target_net=True, needs_next_action=True),
+    Algorithm("nstep_q", NStepQConfig, NStepQ, q_network, uses_target_net=True),
+]

@@ -21,8 +21,9 @@ from asyncrl.learners import Learner, Segment
 class Rollout:
     """A worker's envs, their current observations, and preallocated segment buffers."""
 
-    def __init__(self, envs: BatchEnv, learner: Learner, seed: int) -> None:
-        self.envs, self.learner = envs, learner
+    def __init__(self, envs: BatchEnv, learner: Learner, seed: int, needs_next_action: bool = False) -> None:
+        """``needs_next_action``: the algorithm's declared need (Sarsa) for the action in the last state."""
+        self.envs, self.learner, self.needs_next_action = envs, learner, needs_next_action
         k, length = envs.num_envs, learner.segment_length
         self.obs_np = envs.reset(seed=seed)
         self.obs = torch.from_numpy(self.obs_np)
@@ -37,7 +38,7 @@ class Rollout:
         self.episode_end = np.zeros((length, k), dtype=bool)
         self.returns, self.lengths = np.zeros(k), np.zeros(k, dtype=np.int64)
         self.finished: list[tuple[int, float, int]] = []
-        self.pending: np.ndarray | None = None  # Sarsa: actions already chosen for self.obs
+        self.pending: np.ndarray | None = None  # actions already chosen for self.obs (needs_next_action)
         learner.on_episode_start()
 
     def collect(self, global_step: int) -> Segment:
@@ -64,7 +65,7 @@ class Rollout:
                     learner.on_episode_start(ended)
             self.obs_rows[steps] = out.final_obs
             next_action = None
-            if learner.needs_next_action:
+            if self.needs_next_action:
                 next_action = self.choose_next(self.obs_buf[steps], global_step + steps * k, ended)
         if ended.any():
             learner.on_episode_start(ended)
@@ -74,7 +75,7 @@ class Rollout:
                        torch.from_numpy(truncated), next_action, torch.from_numpy(self.episode_end[:steps]))
 
     def choose_next(self, last_obs: torch.Tensor, global_step: int, ended: np.ndarray) -> torch.Tensor:
-        """Sarsa's a' in the segment's last states; it is executed next where the episode goes on."""
+        """The actions a' in the segment's last states (Sarsa's target); executed next where the episode goes on."""
         chosen = self.learner.act(last_obs, global_step)
         self.pending = chosen.copy()
         if ended.any():  # a new episode began there: its first action is chosen afresh

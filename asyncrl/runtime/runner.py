@@ -14,13 +14,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from asyncrl.runtime.shared import CTX, SharedState
 from asyncrl.runtime.worker import WorkerSpec, worker_main
+
+if TYPE_CHECKING:
+    from asyncrl.build import RunParts
 
 Record = dict[str, Any]
 
@@ -71,19 +74,20 @@ class Runner:
     ``sink`` returns True when the run should stop early (e.g. solved).
     """
 
-    def __init__(self, config: dict[str, Any], shared: SharedState, sink: Callable[[Record], bool],
+    def __init__(self, parts: RunParts, shared: SharedState, sink: Callable[[Record], bool],
                  start_time: float, generation: int = 0) -> None:
-        self.config, self.shared, self.sink = config, shared, sink
-        self.kind = config["runtime"]["kind"]
-        self.join_timeout = float(config["runtime"]["join_timeout_s"])
+        cfg = parts.config
+        self.shared, self.sink = shared, sink
+        self.kind = cfg.runtime.kind
+        self.join_timeout = cfg.runtime.join_timeout_s
         self.queue = CTX.Queue()
-        seeds = worker_seeds(config["seed"], config["workers"], generation)
+        seeds = worker_seeds(cfg.seed, cfg.workers, generation)
         # A worker process outlives a main process killed with SIGKILL unless it checks this pid.
         main_pid = os.getpid() if self.kind == "processes" else None
-        self.specs = [WorkerSpec(k, seeds[k], config, start_time, main_pid) for k in range(config["workers"])]
+        self.specs = [WorkerSpec(k, seeds[k], parts, start_time, main_pid) for k in range(cfg.workers)]
         self.workers: list[Any] = []
         self.done: set[int] = set()
-        self.heartbeat_s = float(config["runtime"]["heartbeat_timeout_s"])
+        self.heartbeat_s = cfg.runtime.heartbeat_timeout_s
         self.last_seen: dict[int, float] = {}
 
     def _start(self) -> None:

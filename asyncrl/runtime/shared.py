@@ -8,12 +8,19 @@ never the parameter update).
 
 from __future__ import annotations
 
+import copy
 import multiprocessing as std_mp
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 import torch.multiprocessing as mp
 from torch import nn
+
+from asyncrl.optim import create_shared_state as shared_optimizer_state
+
+if TYPE_CHECKING:
+    from asyncrl.build import RunParts
 
 # Spawn is the safe start method once torch/OpenMP is initialised (fork can hang).
 CTX = mp.get_context("spawn")
@@ -78,3 +85,17 @@ def share_model(model: nn.Module) -> nn.Module:
     for p in model.parameters():
         p.requires_grad_(False)
     return model
+
+
+def create_shared_state(parts: RunParts) -> SharedState:
+    """Everything the workers share, created by the main process before any starts.
+
+    The network is initialised from ``cfg.seed`` without touching the
+    caller's torch random stream; the target network starts as its copy.
+    """
+    with torch.random.fork_rng():
+        torch.manual_seed(parts.config.seed)
+        model = share_model(parts.network())
+    target = share_model(copy.deepcopy(model)) if parts.algorithm.uses_target_net else None
+    optim_state = shared_optimizer_state(parts.config.optim, list(model.parameters()))
+    return SharedState(model, target, optim_state, parts.target_interval)

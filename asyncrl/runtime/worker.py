@@ -15,19 +15,17 @@ import signal
 import time
 import traceback
 from dataclasses import dataclass
-from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from omegaconf import OmegaConf
 
-from asyncrl.envs import make_batch_env
-from asyncrl.learners import LEARNERS, Learner, Segment
-from asyncrl.nets import build_model
-from asyncrl.optim import LinearDecay, build_optimizer
+from asyncrl.learners import Learner, Segment
 from asyncrl.runtime.rollout import Rollout
 from asyncrl.runtime.shared import SharedState, copy_parameters
+
+if TYPE_CHECKING:
+    from asyncrl.build import RunParts
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,7 @@ class WorkerSpec:
 
     worker_id: int
     seed: int
-    config: dict[str, Any]
+    parts: RunParts  # the run's validated config and algorithm (asyncrl.build)
     start_time: float
     main_pid: int | None
     """The main process's pid for a worker process (None for a thread).
@@ -97,25 +95,23 @@ class ActorLearner:
 
     def __init__(self, spec: WorkerSpec, shared: SharedState, queue: Any) -> None:
         self.spec, self.shared, self.queue = spec, shared, queue
-        cfg = OmegaConf.create(spec.config)
-        self.cfg = cfg
+        parts = spec.parts
+        cfg = self.cfg = parts.config
         self.rng = np.random.default_rng(spec.seed)
         torch.manual_seed(spec.seed)
-        self.envs = make_batch_env(cfg.env, cfg.envs_per_worker)
-        learner_cls = LEARNERS[cfg.algo.name]
-        self.local = build_model(learner_cls.head, self.envs.observation_space, self.envs.action_space, cfg.model)
-        # Plain attributes, not OmegaConf nodes: the learner reads them every update.
-        algo_cfg = SimpleNamespace(**spec.config["algo"])
-        self.learner: Learner = learner_cls(self.local, algo_cfg, self.envs.action_space, self.rng)
+        self.envs = parts.envs()
+        self.local = parts.network()
+        self.learner: Learner = parts.learner(self.local, self.rng)
+        self.needs_next_action = parts.algorithm.needs_next_action
         self.local_params = list(self.local.parameters())
         self.shared_params = list(shared.model.parameters())
-        self.optimizer = build_optimizer(cfg.optim, self.shared_params, shared.optim_state)
-        self.lr = LinearDecay(cfg.optim.lr, cfg.total_steps, cfg.optim.anneal_lr)
+        self.optimizer = parts.optimizer(self.shared_params, shared.optim_state)
+        self.lr = parts.lr_schedule()
         self.grad_clip = cfg.optim.grad_clip
         self.report_interval_s = cfg.runtime.report_interval_s
         self.max_nonfinite = cfg.runtime.max_nonfinite_updates
         self.nonfinite_streak = 0
-        self.frames_per_step = int(cfg.env.get("frame_skip", 1))
+        self.frames_per_step = cfg.env.frames_per_step
 
     def send(self, kind: str, **fields: Any) -> None:
         self.queue.put({"type": kind, "worker": self.spec.worker_id, **fields})
@@ -123,7 +119,7 @@ class ActorLearner:
     def run(self) -> None:
         """Act and learn until the global budget is spent or the run is stopped."""
         learner, shared, total = self.learner, self.shared, self.cfg.total_steps
-        rollout = Rollout(self.envs, learner, self.spec.seed)
+        rollout = Rollout(self.envs, learner, self.spec.seed, self.needs_next_action)
         self.send("worker", seed=self.spec.seed, envs=self.envs.num_envs, **learner.worker_info())
         tracker, my_steps = MeanTracker(), 0
         last_report, steps_at_report = time.monotonic(), 0

@@ -1,7 +1,8 @@
-"""Environments that fail on purpose, for fault tests.
+"""Environments that fail on purpose, for the fault tests and the fault drills.
 
-Workers build them by id (``env.id=tests.fault_envs:FaultyCartPole-v0``):
-gymnasium imports this module in the worker first, which registers them.
+Workers build them by id (``env.id=benchmarks.fault_envs:FaultyCartPole-v0``,
+with the repository root on the path): gymnasium imports this module in the
+worker first, which registers them.
 """
 
 from __future__ import annotations

@@ -1,0 +1,186 @@
+"""The command line: ``asyncrl [key=value ...]`` (also ``python -m asyncrl``); ``-m`` sweeps.
+
+``asyncrl resume=RUN_DIR [key=value ...]`` continues a run from its
+checkpoint, in the same directory, with its saved config (plus the given
+key=value overrides, e.g. a larger ``total_steps``).
+
+A thin Hydra app over the Python API: before Hydra starts, every job's
+overrides go through :func:`asyncrl.make_config` (the same composition and
+validation), so bad input is one line and nothing starts; then Hydra runs
+each job through :func:`asyncrl.train`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import hydra
+import yaml
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from asyncrl.build import compose, finalize, hydra_error_line
+from asyncrl.checkpoint import CheckpointError, resume_config
+from asyncrl.config import Config, ConfigError, config_dir, register_configs
+from asyncrl.registry import algorithms, store_configs
+
+APP = "asyncrl"
+GROUPS = ("algo", "env", "optim", "runtime", "logger")
+SECTIONS = ("model", "eval", "checkpoint", "wandb")
+MULTIRUN_FLAGS = ("-m", "--multirun")
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a config group: its YAML files, and for ``algo`` every registered algorithm."""
+    options = {path.stem for path in (config_dir() / group).glob("*.yaml")}
+    if group == "algo":
+        options |= set(algorithms())
+    return sorted(options)
+
+
+def default_options() -> dict[str, str]:
+    """The option each group takes when not given (``conf/config.yaml``'s defaults list)."""
+    data = yaml.safe_load((config_dir() / "config.yaml").read_text(encoding="utf-8"))
+    return {k: v for entry in data["defaults"] if isinstance(entry, dict) for k, v in entry.items() if k in GROUPS}
+
+
+def help_text() -> str:
+    """``asyncrl --help``: usage, each group's options, the top-level keys."""
+    from asyncrl.config_doc import field_comments, fmt, meaning, schema_default
+
+    defaults = default_options()
+    lines = [
+        f"{APP}: asynchronous one-step Q, one-step Sarsa, n-step Q and A3C (Mnih et al. 2016)",
+        "",
+        "usage:",
+        f"  {APP} [KEY=VALUE ...]              train one run (same as python -m asyncrl)",
+        f"  {APP} -m KEY=A,B [KEY=VALUE ...]   a sweep: one run per combination",
+        f"  {APP} resume=RUN_DIR [KEY=VALUE]   continue a run from its checkpoint",
+        "",
+        "groups (GROUP=OPTION; the default is marked *):",
+    ]
+    for group in GROUPS:
+        options = [f"{o}*" if o == defaults.get(group) else o for o in group_options(group)]
+        lines.append(f"  {group:<9}{', '.join(options)}")
+    lines += ["", "top-level keys (KEY=VALUE; every option's keys: docs/configuration.md):"]
+    comments = field_comments()
+    for f in dataclasses.fields(Config):
+        if f.name in GROUPS or f.name in SECTIONS:
+            continue
+        lines.append(f"  {f.name + '=' + fmt(schema_default(f)):<24} {meaning(Config, f.name, comments)}")
+    lines += [
+        "",
+        "sections: model.*, eval.*, checkpoint.*, wandb.* and each group's own keys (algo.t_max, optim.lr, ...).",
+        f"  {APP} --cfg job [KEY=VALUE ...]   print the composed config without training",
+        f"  {APP} --hydra-help               Hydra's own flags",
+        "",
+        "Python: asyncrl.make_config(...), asyncrl.train(cfg), asyncrl.Agent.load(run_dir) (docs/api.md).",
+    ]
+    return "\n".join(lines)
+
+
+def _sweep_jobs(overrides: list[str]) -> list[list[str]]:
+    """The overrides of each job of a sweep, as Hydra's basic sweeper expands them."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except HydraException as exc:
+        raise ConfigError(hydra_error_line(exc)) from None
+    return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+
+
+def preflight(argv: list[str]) -> None:
+    """Validate every job's overrides as :func:`asyncrl.make_config` does; ConfigError on the first bad one.
+
+    Hydra's own settings (``hydra.*``, ``hydra/...``) and flags are left to Hydra.
+    """
+    from asyncrl.api import make_config
+
+    if any(a.startswith("-") and a not in MULTIRUN_FLAGS for a in argv):
+        return  # --cfg, -cd, --info, ...: Hydra's business
+    overrides = [a for a in argv if a not in MULTIRUN_FLAGS]
+    if any(o.lstrip("+~").startswith("hydra/sweeper") for o in overrides):
+        return  # another sweeper's syntax
+    mine = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
+    jobs = _sweep_jobs(mine) if any(a in MULTIRUN_FLAGS for a in argv) else [mine]
+    checked: set[str] = set()
+    for job in jobs:
+        key = repr(sorted(job))
+        if key not in checked:
+            make_config(*job)
+            checked.add(key)
+
+
+def _resume_into_same_directory(argv: list[str]) -> list[str]:
+    """With resume=DIR, make Hydra write into DIR and leave its .hydra/ as it was."""
+    dirs = [arg.split("=", 1)[1] for arg in argv if arg.startswith("resume=")]
+    if dirs and dirs[-1] not in ("", "null"):
+        return [*argv, f"hydra.run.dir={dirs[-1]}", "hydra.output_subdir=null"]
+    return argv
+
+
+def _sweep_group() -> str | None:
+    """A multirun's jobs share a wandb group named after the sweep directory."""
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode != RunMode.MULTIRUN:
+        return None
+    return "-".join(Path(hydra_cfg.sweep.dir).parts[-2:])
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
+def _job(cfg: DictConfig) -> None:
+    """One job: train into Hydra's output directory and say where it is."""
+    from asyncrl.api import train
+    from asyncrl.runtime.runner import WorkerError
+
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        if cfg.resume:
+            run_dir = Path(cfg.resume)
+            overrides = [o for o in HydraConfig.get().overrides.task if not o.startswith("resume=")]
+            cfg, _ = resume_config(run_dir, overrides)
+        summary = train(finalize(cfg), run_dir, wandb_group=_sweep_group()).summary
+    except (ConfigError, CheckpointError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except WorkerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(f"run directory: {run_dir}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as exc:  # e.g. the disk is full or the directory went read-only
+        print(f"error: cannot write the run directory {run_dir}: {exc}", file=sys.stderr)
+        sys.exit(1)
+    ret = summary["final_eval_return"]
+    ret_text = "-" if ret is None else f"{ret:.1f}"
+    print(f"{summary['status']}: {summary['global_steps']:,} steps in {summary['wall_s']:.1f} s "
+          f"({summary['steps_per_s']:,.0f} steps/s), greedy eval return {ret_text}")
+    print(f"run directory: {run_dir}")
+    if summary["status"] == "interrupted":
+        sys.exit(130)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``asyncrl`` console script and ``python -m asyncrl``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any(a in ("-h", "--help") for a in argv):
+        print(help_text())
+        return 0
+    try:
+        register_configs()
+        store_configs()
+        preflight(argv)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    sys.argv = [APP, *_resume_into_same_directory(argv)]
+    _job()
+    return 0
+
+
+__all__ = ["compose", "help_text", "main", "preflight"]

@@ -1,0 +1,45 @@
+"""Bad command-line input, one case per line: the override and what its one-line error must name.
+
+The CLI test runs every case (exit 2, one line on stderr, nothing started);
+the fault drills print each case's message for docs/reliability.md.
+"""
+
+BAD_INPUTS = [
+    ("algo=foo", "algo"),
+    ("workers=0", "workers"),
+    ("optim.lr=-1", "optim.lr"),
+    ("total_steps=0", "total_steps"),
+    ("time_limit_s=-1", "time_limit_s"),
+    ("algo.gamma=1.5", "algo.gamma"),
+    ("algo.t_max=0", "algo.t_max"),
+    ("workers=two", "workers"),
+    ("algo.no_such_key=1", "no_such_key"),
+    ("env=gym env.id=NoSuchEnv-v0", "env.id"),
+    ("runtime.kind=fibers", "runtime.kind"),
+    ("algo=nstep_q algo.eps_probs=[0.5,0.6,0.3]", "algo.eps_probs"),
+    ("algo=nstep_q env=gym env.id=Pendulum-v1", "discrete action space"),
+    ("algo=one_step_q model.lstm=true", "model.lstm"),
+    ("optim.alpha=1.5", "optim.alpha"),
+    ("optim.eps=0", "optim.eps"),
+    ("optim=adam", "optim"),
+    ("algo.entropy_beta=-1", "algo.entropy_beta"),
+    ("eval.episodes=-1", "eval.episodes"),
+    ("model.activation=gelu", "model.activation"),
+    ("env.solved_window=0", "env.solved_window"),
+    ("logger=tensorboard", "logger"),
+    ("logger=wandb wandb.mode=sometimes", "wandb.mode"),
+    ("checkpoint.interval=-5", "checkpoint.interval"),
+    ("progress=loud", "progress"),
+    ("env=atari env.game=NoSuchGame", "env.game"),
+    ("resume=/nonexistent/run", "resume"),
+    ("runtime.heartbeat_timeout_s=1", "runtime.heartbeat_timeout_s"),
+    ("algo=nstep_q algo.loss=l1", "algo.loss"),
+    ("algo=one_step_q env=pendulum", "discrete action space"),
+    ("model.separate_value=true", "model.separate_value"),
+    ("env=pendulum env.reward_scale=0", "env.reward_scale"),
+    ("+no_such_key=1", "no_such_key"),
+    ("++algo.no_such_key=1", "algo.no_such_key"),
+    ("+optim.betas=[0.9,0.99]", "optim.betas"),
+    ("env=atari", "env.game"),
+    ("seed=0,1", "-m"),
+]
