@@ -168,7 +168,7 @@ ENV_SCHEMAS: dict[str, type[Schema]] = {"gym": EnvConfig, "atari": AtariEnvConfi
 
 # --------------------------------------------------------------------------- the rest
 
-OPTIMIZERS = ("rmsprop", "sgd_momentum")
+OPTIMIZERS = ("rmsprop", "rmsprop_shared", "sgd_momentum")
 RUNTIMES = ("processes", "threads")
 PROGRESS_MODES = ("auto", "bar", "log", "off")
 LOGGERS = ("none", "wandb")
@@ -180,12 +180,14 @@ ACTIVATIONS = ("tanh", "relu")
 class OptimConfig(Schema):
     """A shared optimizer (paper section 4 and supplementary section 7).
 
-    ``name`` is ``rmsprop`` or ``sgd_momentum``; ``alpha`` is RMSProp's decay or
+    ``name`` is the variant, as the option that chose it is named:
+    ``rmsprop`` (statistics per worker), ``rmsprop_shared`` (the paper's
+    shared statistics) or ``sgd_momentum``; ``alpha`` is RMSProp's decay or
     the momentum coefficient; ``shared_stats`` puts the statistics in shared
     memory for all workers instead of one copy per worker.
     """
 
-    name: str = "rmsprop"  # rmsprop | sgd_momentum
+    name: str = "rmsprop"  # rmsprop | rmsprop_shared (requires shared_stats=true) | sgd_momentum
     lr: float = 7e-4  # learning rate at step 0
     alpha: float = 0.99  # RMSProp's decay of the squared-gradient average, or the momentum coefficient
     eps: float = 0.1  # RMSProp's epsilon, inside the square root (unused by sgd_momentum)
@@ -195,6 +197,9 @@ class OptimConfig(Schema):
 
     def check(self) -> None:
         require_choice(self.name, "name", OPTIMIZERS)
+        require(self.name != "rmsprop_shared" or self.shared_stats, "shared_stats",
+                "optim=rmsprop_shared shares its statistics; for per-worker statistics use optim=rmsprop",
+                self.shared_stats)
         require(self.lr > 0, "lr", "must be > 0", self.lr)
         require(0.0 <= self.alpha < 1.0, "alpha", "must be in [0, 1)", self.alpha)
         require(self.eps > 0, "eps", "must be > 0", self.eps)

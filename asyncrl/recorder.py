@@ -53,7 +53,7 @@ class RunRecorder:
         self.start_step = shared.global_step
         self.progress = Progress(cfg.total_steps, cfg.progress)
         self.episodes = EpisodeStats(cfg.env.solved_window, cfg.env.solved_return)
-        self.startup_s: float | None = None
+        self.startup_s: float | None = None  # this invocation's worker start-up (until the first record)
         self.time_limit_reached = False
         self.end_time: float | None = None  # set when the workers have stopped
         self.parts = parts
@@ -138,9 +138,13 @@ class RunRecorder:
         if result.mean is not None and (best is None or result.mean > best):
             self.state["best_eval_return"] = result.mean
 
+    def startup_total(self) -> float:
+        """Seconds of worker start-up over all sessions of a resumed run."""
+        return self.state.get("startup_s", 0.0) + (self.startup_s or 0.0)
+
     def save_checkpoint(self) -> None:
         """Snapshot the shared state now (workers keep running: a Hogwild snapshot)."""
-        state = {**self.state, "wall_s": self.wall_now()}
+        state = {**self.state, "wall_s": self.wall_now(), "startup_s": self.startup_total()}
         save_checkpoint(self.run_dir / FILENAME, checkpoint_payload(self.shared, self.plain_config, state))
 
     def close(self) -> None:
@@ -149,7 +153,7 @@ class RunRecorder:
 
 def new_run_state() -> dict[str, Any]:
     """The bookkeeping a checkpoint carries over to a resumed run, for a new run."""
-    return {"episodes": 0, "wall_s": 0.0, "best_eval_return": None, "last_eval_return": None,
+    return {"episodes": 0, "wall_s": 0.0, "startup_s": 0.0, "best_eval_return": None, "last_eval_return": None,
             "solved_at": None, "resumes": 0, "skipped_updates": 0}
 
 

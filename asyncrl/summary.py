@@ -12,12 +12,14 @@ from asyncrl.envs import env_id
 from asyncrl.recorder import RunRecorder, rate
 
 
-def build_summary(parts: RunParts, recorder: RunRecorder, status: str, session_wall: float,
-                  error: str | None) -> dict[str, Any]:
-    """The summary of a run that ended with ``status`` after ``session_wall`` seconds of this invocation."""
+def build_summary(parts: RunParts, recorder: RunRecorder, status: str, error: str | None) -> dict[str, Any]:
+    """The summary of a run that ended with ``status``.
+
+    Every figure covers the whole run, all sessions of a resumed one
+    together: steps, wall time, start-up and both rates.
+    """
     cfg, shared, run_state = parts.config, recorder.shared, recorder.state
-    steps_now = shared.global_step - recorder.start_step
-    running = session_wall - (recorder.startup_s or 0.0)
+    wall, startup = recorder.wall_now(), recorder.startup_total()
     solved_at = run_state["solved_at"]
     return {
         "algo": cfg.algo.name, "env": env_id(cfg.env), "optim": cfg.optim.name,
@@ -25,11 +27,11 @@ def build_summary(parts: RunParts, recorder: RunRecorder, status: str, session_w
         "workers": cfg.workers, "seed": cfg.seed,
         "global_steps": shared.global_step,
         "frames": shared.global_step * cfg.env.frames_per_step,
-        "wall_s": recorder.wall_now(),
-        "steps_per_s": rate(steps_now, session_wall),
+        "wall_s": wall,
+        "steps_per_s": rate(shared.global_step, wall),
         # Excluding worker start-up (spawn, imports, env creation): the running rate.
-        "startup_s": recorder.startup_s,
-        "steps_per_s_running": rate(steps_now, running),
+        "startup_s": startup,
+        "steps_per_s_running": rate(shared.global_step, wall - startup),
         "episodes": run_state["episodes"],
         "recent_mean_return": recorder.episodes.mean,
         "solved_at_step": solved_at["global_step"] if solved_at else None,

@@ -60,7 +60,6 @@ def run_training(parts: RunParts, run_dir: Path, ckpt: dict[str, Any] | None = N
     finally:
         recorder.close()
     recorder.end_time = time.time()
-    session_wall = recorder.end_time - start
     status = result.status
     if status == "finished" and cfg.stop_when_solved and run_state["solved_at"] is not None:
         status = "solved"  # stopped early because it was; solved_at_step is recorded either way
@@ -78,7 +77,7 @@ def run_training(parts: RunParts, run_dir: Path, ckpt: dict[str, Any] | None = N
             raise
     if status != "failed":
         recorder.save_checkpoint()
-    summary = build_summary(parts, recorder, status, session_wall, result.error)
+    summary = build_summary(parts, recorder, status, result.error)
     try:
         write_summary(run_dir, summary)
         recorder.writer.close()

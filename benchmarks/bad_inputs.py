@@ -22,6 +22,7 @@ BAD_INPUTS = [
     ("optim.alpha=1.5", "optim.alpha"),
     ("optim.eps=0", "optim.eps"),
     ("optim=adam", "optim"),
+    ("optim=rmsprop_shared optim.shared_stats=false", "optim.shared_stats"),
     ("algo.entropy_beta=-1", "algo.entropy_beta"),
     ("eval.episodes=-1", "eval.episodes"),
     ("model.activation=gelu", "model.activation"),

@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--window", type=int, help="episodes per mean (default: each run's env.solved_window)")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
     args = parser.parse_args()
-    runs = load_runs(parser, args.dirs)
+    runs = load_runs(parser, args.dirs, args.by)
     write_text(args.out, table(runs, args.by, args.threshold, args.window))
 
 

@@ -118,7 +118,7 @@ def main() -> None:
     parser.add_argument("--title", default="")
     parser.add_argument("--out", type=Path, default=Path("curves.png"))
     args = parser.parse_args()
-    runs = load_runs(parser, args.dirs)
+    runs = load_runs(parser, args.dirs, [*args.by, args.panels])
     for path in plot(runs, args.by, args.panels, args.x, args.window, args.title, args.out):
         print(path)
 

@@ -116,7 +116,7 @@ def main() -> None:
     parser.add_argument("--title", default="")
     parser.add_argument("--out", type=Path, default=Path("robustness.png"), help="the figure; summary goes to .md")
     args = parser.parse_args()
-    groups = points(load_runs(parser, args.dirs), args.by, args.window)
+    groups = points(load_runs(parser, args.dirs, args.by), args.by, args.window)
     if not groups:
         parser.error("no run has any episode")
     plot(groups, args.thresholds, args.window, args.title, args.out)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,11 @@ def config_value(config: dict[str, Any], dotted: str) -> Any:
 
 
 def optimizer_variant(run: dict[str, Any]) -> str:
-    """The paper's optimizer variant: sgd_momentum, rmsprop or rmsprop_shared (statistics shared)."""
+    """The paper's optimizer variant: sgd_momentum, rmsprop or rmsprop_shared (statistics shared).
+
+    Runs record it as ``optim.name``; older runs recorded ``rmsprop`` with
+    ``shared_stats`` for both RMSProp variants, which this tells apart.
+    """
     name = config_value(run["config"], "optim.name") or run.get("optim", "?")
     shared = config_value(run["config"], "optim.shared_stats")
     return f"{name}_shared" if shared and name == "rmsprop" else str(name)
@@ -179,12 +184,27 @@ def argument_parser(doc: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def load_runs(parser: argparse.ArgumentParser, dirs: list[Path]) -> list[dict[str, Any]]:
-    """Every run under ``dirs`` (see :func:`load_run`); a usage error when there is none."""
+def load_runs(parser: argparse.ArgumentParser, dirs: list[Path], keys: list[str]) -> list[dict[str, Any]]:
+    """Every run under ``dirs`` (see :func:`load_run`).
+
+    Exits with one line when there is none, or when one of the grouping
+    ``keys`` is held by no run (a typo such as ``optim.nme`` would otherwise
+    put every run in one group named None).
+    """
     runs = [load_run(r) for r in find_runs(dirs)]
     if not runs:
-        parser.error("no run directories (with summary.json) found")
+        fail(parser, f"no run directories (with summary.json) found under {', '.join(map(str, dirs))}")
+    for key in keys:
+        if all(run_value(run, key) is None for run in runs):
+            fail(parser, f"{key}: no run has this key (config keys such as algo.name, optim.lr, workers; "
+                         f"or optim_variant)")
     return runs
+
+
+def fail(parser: argparse.ArgumentParser, message: str) -> None:
+    """Exit with status 2 and one line on stderr (argparse's own errors add the usage)."""
+    print(f"{parser.prog}: error: {message}", file=sys.stderr)
+    sys.exit(2)
 
 
 def write_text(path: Path | None, text: str) -> None:

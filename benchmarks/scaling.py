@@ -128,7 +128,7 @@ def main() -> None:
                         help="cores of the machine the runs ran on (default: this machine's)")
     parser.add_argument("--out", type=Path, default=Path("scaling.png"), help="the plot; tables go to .md")
     args = parser.parse_args()
-    rows = scaling_rows(load_runs(parser, args.dirs), args.by, args.reference, args.window)
+    rows = scaling_rows(load_runs(parser, args.dirs, args.by), args.by, args.reference, args.window)
     plot(rows, args.reference, args.cores, args.out)
     text = (f"{detail_table(rows, args.by, args.reference, args.cores)}\n\n"
             f"Speedup in wall time to {args.reference:g} (* = more workers than the {args.cores} cores):\n\n"

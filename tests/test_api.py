@@ -97,6 +97,7 @@ def test_train_in_process_returns_run_dir_summary_and_agent(tmp_path: Path, runt
     assert result.run_dir == tmp_path / "run"
     assert result.summary == json.loads((result.run_dir / "summary.json").read_text())
     assert result.summary["status"] == "finished" and result.summary["runtime"] == runtime
+    assert result.summary["optim"] == "rmsprop_shared"  # the option chosen (the default), under its own name
     assert 2000 <= result.summary["global_steps"] < 2010
     assert {r["worker"] for r in read_jsonl(result.run_dir / "metrics.jsonl") if r["type"] == "episode"} == {0, 1}
     assert (result.run_dir / ".hydra" / "config.yaml").exists() and (result.run_dir / "checkpoint.pt").exists()
@@ -111,7 +112,13 @@ def test_train_resumes_from_make_config(tmp_path: Path):
     assert more.resume == str(first.run_dir) and more.total_steps == 4000
     second = asyncrl.train(more)
     assert second.run_dir == first.run_dir
-    assert second.summary["resumes"] == 1 and 4000 <= second.summary["global_steps"] < 4010
+    summary = second.summary
+    assert summary["resumes"] == 1 and 4000 <= summary["global_steps"] < 4010
+    # Every figure covers both sessions, so they agree with each other.
+    assert summary["wall_s"] > first.summary["wall_s"] and summary["startup_s"] > first.summary["startup_s"]
+    assert summary["steps_per_s"] == pytest.approx(summary["global_steps"] / summary["wall_s"])
+    assert summary["steps_per_s_running"] == pytest.approx(
+        summary["global_steps"] / (summary["wall_s"] - summary["startup_s"]))
 
 
 @pytest.fixture(scope="module")

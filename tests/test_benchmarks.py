@@ -167,3 +167,18 @@ def test_help_and_no_runs(tmp_path: Path, script: str):
     proc = subprocess.run([sys.executable, f"benchmarks/{script}", str(tmp_path), *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "no run directories" in proc.stderr
+
+
+@pytest.mark.parametrize(("script", "args"), [("compare.py", ["--by", "optim.nme"]),
+                                              ("curves.py", ["--by", "algo.name", "--panels", "env.nmae"]),
+                                              ("scaling.py", ["--by", "optim.nme", "--reference", "1"]),
+                                              ("robustness.py", ["--by", "optim.nme"])])
+def test_a_grouping_key_no_run_has_is_one_line(tmp_path: Path, script: str, args: list[str]):
+    fake_run(tmp_path / "run", RAMP)
+    out = ["--out", str(tmp_path / "o.png")]
+    proc = subprocess.run([sys.executable, f"benchmarks/{script}", str(tmp_path), *args, *out], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    key = next(a for a in args if "." in a and a.endswith(("nme", "nmae")))
+    assert proc.returncode == 2 and proc.stderr.strip() == (
+        f"{script}: error: {key}: no run has this key (config keys such as algo.name, optim.lr, workers; "
+        f"or optim_variant)")

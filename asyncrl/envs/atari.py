@@ -19,8 +19,10 @@ from asyncrl.config import ConfigError
 from asyncrl.envs.signals import learning_signals
 
 # Registration must happen in every process that builds an env (spawned
-# workers import this module, so it does).
+# workers import this module, so it does). ALE's start-up banner ("A.L.E: ...
+# [Powered by Stella]") is an info message: print errors only, in every process.
 gym.register_envs(ale_py)
+ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)
 
 
 class LearningSignals(gym.Wrapper):

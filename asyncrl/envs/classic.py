@@ -1,4 +1,11 @@
-"""Gymnasium environments with vector observations (CartPole, Acrobot, ...)."""
+"""Gymnasium environments with vector observations (CartPole, Acrobot, ...).
+
+An observation space gymnasium can flatten to a vector (Discrete as one-hot,
+MultiDiscrete, MultiBinary, Tuple, Dict, a Box of one or two dimensions) goes
+through gymnasium's ``FlattenObservation``, so toy tasks such as FrozenLake,
+Taxi and Blackjack train as they are. Images (a Box of three dimensions) and
+spaces without a vector form (Sequence, Graph) are refused in one line.
+"""
 
 from __future__ import annotations
 
@@ -17,14 +24,28 @@ def make_env(env_cfg: Any, render_mode: str | None = None) -> gym.Env:
     if env_cfg.max_episode_steps is not None:
         kwargs["max_episode_steps"] = env_cfg.max_episode_steps
     env = gym.make(env_cfg.id, render_mode=render_mode, **kwargs)
+    space = env.observation_space
+    if not (isinstance(space, gym.spaces.Box) and len(space.shape) == 1) and flattens_to_vector(space):
+        env = gym.wrappers.FlattenObservation(env)
     if env.observation_space.dtype != np.float32:
+        flat = env.observation_space
         env = gym.wrappers.TransformObservation(
             env, lambda o: np.asarray(o, dtype=np.float32),
-            gym.spaces.Box(-np.inf, np.inf, env.observation_space.shape, np.float32))
-    scale = getattr(env_cfg, "reward_scale", 1.0)  # absent from configs saved before it existed
-    if scale != 1.0:
-        env = ScaleReward(env, scale)
+            gym.spaces.Box(flat.low.astype(np.float32), flat.high.astype(np.float32), flat.shape, np.float32))
+    if env_cfg.reward_scale != 1.0:
+        env = ScaleReward(env, env_cfg.reward_scale)
     return env
+
+
+def flattens_to_vector(space: gym.Space) -> bool:
+    """Whether gymnasium flattens ``space`` to a 1-D Box (images excepted: they want a CNN, not an MLP)."""
+    if isinstance(space, gym.spaces.Box):
+        return len(space.shape) <= 2
+    if isinstance(space, gym.spaces.Tuple):
+        return all(map(flattens_to_vector, space.spaces))
+    if isinstance(space, gym.spaces.Dict):
+        return all(map(flattens_to_vector, space.spaces.values()))
+    return isinstance(space, (gym.spaces.Discrete, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary))
 
 
 class ScaleReward(gym.Wrapper):
@@ -43,23 +64,33 @@ class ScaleReward(gym.Wrapper):
 
 
 def check_env_config(env_cfg: Any) -> tuple[gym.Space, gym.Space]:
-    """Check the env exists and has a vector observation; return its spaces."""
+    """Check the env exists and its observation is (or flattens to) a vector; return the spaces the learner sees."""
     # "module:EnvId" ids register their env on import, as gymnasium.make does.
     module, _, name = env_cfg.id.rpartition(":")
+    if name.startswith("ALE/"):
+        game = name.removeprefix("ALE/").split("-v")[0]
+        raise ConfigError(f"env.id={env_cfg.id!r}: an Atari game; use env=atari env.game={game} "
+                          f"(the paper's preprocessing and network)")
     try:
         if module:
             importlib.import_module(module)
         gym.spec(name)
     except (gym.error.Error, ModuleNotFoundError):
         raise ConfigError(f"env.id={env_cfg.id!r}: not a registered gymnasium environment id") from None
-    env = make_env(env_cfg)
+    env = gym.make(env_cfg.id)
     try:
-        obs_space, action_space = env.observation_space, env.action_space
+        raw = env.observation_space
     finally:
         env.close()
-    if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
-        raise ConfigError(f"env.id={env_cfg.id!r}: needs a vector (1-D Box) observation, got {obs_space}")
-    return obs_space, action_space
+    if not (isinstance(raw, gym.spaces.Box) and len(raw.shape) == 1) and not flattens_to_vector(raw):
+        what = "image observations are" if isinstance(raw, gym.spaces.Box) else "an observation space that " \
+            "does not flatten to a vector is"
+        raise ConfigError(f"env.id={env_cfg.id!r}: {what} not supported by env=gym (needs a vector), got {raw}")
+    env = make_env(env_cfg)
+    try:
+        return env.observation_space, env.action_space
+    finally:
+        env.close()
 
 
 def make_cartpole_no_velocity(**kwargs: Any) -> gym.Env:

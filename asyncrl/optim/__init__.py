@@ -28,7 +28,7 @@ def build_optimizer(optim_cfg: Any, params: Sequence[Tensor], shared_state: list
     the optimizer creates this worker's own.
     """
     shared = shared_state is not None
-    if optim_cfg.name == "rmsprop":
+    if optim_cfg.name in ("rmsprop", "rmsprop_shared"):
         return RMSProp(params, shared_state, shared, alpha=optim_cfg.alpha, eps=optim_cfg.eps)
     if optim_cfg.name == "sgd_momentum":
         return MomentumSGD(params, shared_state, shared, alpha=optim_cfg.alpha)
