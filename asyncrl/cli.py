@@ -27,6 +27,7 @@ from asyncrl.build import compose, finalize, hydra_error_line
 from asyncrl.checkpoint import CheckpointError, resume_config
 from asyncrl.config import Config, ConfigError, config_dir, register_configs
 from asyncrl.registry import algorithms, store_configs
+from asyncrl.summary import write_summary
 
 APP = "asyncrl"
 GROUPS = ("algo", "env", "optim", "runtime", "logger")
@@ -133,6 +134,22 @@ def _sweep_group() -> str | None:
     return "-".join(Path(hydra_cfg.sweep.dir).parts[-2:])
 
 
+# The jobs of this invocation's sweep that failed: (run directory, first line of the error).
+_failed_jobs: list[tuple[Path, str]] = []
+
+
+def _job_failed(run_dir: Path, message: str, code: int) -> None:
+    """A single run exits with ``code``; a sweep records the failure and goes on with its next job."""
+    print(f"error: {message}", file=sys.stderr)
+    if HydraConfig.get().mode != RunMode.MULTIRUN:
+        sys.exit(code)
+    _failed_jobs.append((run_dir, message.splitlines()[0]))
+    summary = run_dir / "summary.json"
+    if not summary.exists():  # failed before training began: say so where the job's files are
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_summary(run_dir, {"status": "failed", "finished": False, "error": message})
+
+
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def _job(cfg: DictConfig) -> None:
     """One job: train into Hydra's output directory and say where it is."""
@@ -147,15 +164,11 @@ def _job(cfg: DictConfig) -> None:
             cfg, _ = resume_config(run_dir, overrides)
         summary = train(finalize(cfg), run_dir, wandb_group=_sweep_group()).summary
     except (ConfigError, CheckpointError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except WorkerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print(f"run directory: {run_dir}", file=sys.stderr)
-        sys.exit(1)
+        return _job_failed(run_dir, str(exc), 2)
+    except WorkerError as exc:  # summary.json says failed, with the error
+        return _job_failed(run_dir, f"{exc}\nrun directory: {run_dir}", 1)
     except OSError as exc:  # e.g. the disk is full or the directory went read-only
-        print(f"error: cannot write the run directory {run_dir}: {exc}", file=sys.stderr)
-        sys.exit(1)
+        return _job_failed(run_dir, f"cannot write the run directory {run_dir}: {exc}", 1)
     ret = summary["final_eval_return"]
     ret_text = "-" if ret is None else f"{ret:.1f}"
     print(f"{summary['status']}: {summary['global_steps']:,} steps in {summary['wall_s']:.1f} s "
@@ -180,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sys.argv = [APP, *_resume_into_same_directory(argv)]
     _job()
+    if _failed_jobs:
+        listed = "; ".join(f"{run_dir} ({error})" for run_dir, error in _failed_jobs)
+        print(f"error: {len(_failed_jobs)} job(s) of the sweep failed: {listed}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -216,8 +216,10 @@ class RuntimeConfig(Schema):
     report_interval_s: float = 2.0
     # Seconds the main process waits for workers to stop before killing them.
     join_timeout_s: float = 10.0
-    # A worker that sends no record for this long is reported as stuck and the run stops.
+    # A running worker that sends no record for this long is reported as stuck and the run stops.
     heartbeat_timeout_s: float = 120.0
+    # A worker that has not finished starting (imports, envs, network) after this long stops the run.
+    startup_timeout_s: float = 600.0
     # Updates with a non-finite loss or gradient are skipped and counted; this many in a
     # row from one worker stop the run.
     max_nonfinite_updates: int = 20
@@ -227,6 +229,7 @@ class RuntimeConfig(Schema):
         require(self.report_interval_s > 0, "report_interval_s", "must be > 0", self.report_interval_s)
         require(self.heartbeat_timeout_s > self.report_interval_s, "heartbeat_timeout_s",
                 "must be longer than runtime.report_interval_s", self.heartbeat_timeout_s)
+        require(self.startup_timeout_s > 0, "startup_timeout_s", "must be > 0", self.startup_timeout_s)
         require_positive(self, "max_nonfinite_updates")
 
 

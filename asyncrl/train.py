@@ -10,6 +10,7 @@ the run directory's writer in :mod:`asyncrl.recorder`, the summary in
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,24 @@ from asyncrl.runtime.shared import create_shared_state
 from asyncrl.summary import build_summary, write_summary
 
 
+def available_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def warn_if_oversubscribed(workers: int, runtime: str) -> None:
+    """One line on stderr when worker processes outnumber the cores (it runs, slowly).
+
+    Each worker process steps its ``envs_per_worker`` envs in one thread, so it
+    is the worker count, not workers x envs, that competes for the cores.
+    """
+    cores = available_cores()
+    if runtime == "processes" and workers > cores:
+        print(f"warning: workers={workers} on {cores} cores: each worker gets about {cores / workers:.2f} of a core "
+              f"and about 300 MiB, and start-up takes longer; workers={cores} keeps every core busy",
+              file=sys.stderr, flush=True)
+
+
 def run_training(parts: RunParts, run_dir: Path, ckpt: dict[str, Any] | None = None,
                  wandb_group: str | None = None) -> dict[str, Any]:
     """Train one run into ``run_dir`` (continuing ``ckpt`` if given); return the summary.
@@ -36,6 +55,7 @@ def run_training(parts: RunParts, run_dir: Path, ckpt: dict[str, Any] | None = N
     the summary).
     """
     cfg = parts.config
+    warn_if_oversubscribed(cfg.workers, cfg.runtime.kind)
     shared = create_shared_state(parts)
     run_state = new_run_state()
     if ckpt is not None:
@@ -56,7 +76,8 @@ def run_training(parts: RunParts, run_dir: Path, ckpt: dict[str, Any] | None = N
     try:
         # Workers stamp wall_s from this origin: a resumed run's clock continues.
         origin = start - run_state["wall_s"]
-        result = Runner(parts, shared, recorder, origin, generation=run_state["resumes"]).run()
+        result = Runner(parts, shared, recorder, origin, generation=run_state["resumes"],
+                        should_stop=recorder.out_of_time).run()
     finally:
         recorder.close()
     recorder.end_time = time.time()

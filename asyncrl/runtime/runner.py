@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from asyncrl.runtime.shared import CTX, SharedState
-from asyncrl.runtime.worker import WorkerSpec, worker_main
+from asyncrl.runtime.worker import RUNNING, STARTING, WorkerSpec, worker_main
 
 if TYPE_CHECKING:
     from asyncrl.build import RunParts
@@ -71,11 +71,13 @@ class _StopOnSignal:
 class Runner:
     """Runs ``workers`` actor-learners on ``shared`` and feeds records to ``sink``.
 
-    ``sink`` returns True when the run should stop early (e.g. solved).
+    ``sink`` returns True when the run should stop early (e.g. solved);
+    ``should_stop``, asked on a clock whether or not records arrive, stops it
+    as well (the run's time limit, which must hold while workers start up).
     """
 
     def __init__(self, parts: RunParts, shared: SharedState, sink: Callable[[Record], bool],
-                 start_time: float, generation: int = 0) -> None:
+                 start_time: float, generation: int = 0, should_stop: Callable[[], bool] | None = None) -> None:
         cfg = parts.config
         self.shared, self.sink = shared, sink
         self.kind = cfg.runtime.kind
@@ -88,13 +90,18 @@ class Runner:
         self.workers: list[Any] = []
         self.done: set[int] = set()
         self.heartbeat_s = cfg.runtime.heartbeat_timeout_s
+        self.startup_s = cfg.runtime.startup_timeout_s
+        self.should_stop = should_stop or (lambda: False)
         self.last_seen: dict[int, float] = {}
+        self.started: dict[int, float] = {}
+        self.phase: dict[int, str] = {}
 
     def _start(self) -> None:
         if self.kind == "threads":
             torch.set_num_threads(1)
         for spec in self.specs:
-            self.last_seen[spec.worker_id] = time.monotonic()
+            self.last_seen[spec.worker_id] = self.started[spec.worker_id] = time.monotonic()
+            self.phase[spec.worker_id] = STARTING
             args = (spec, self.shared, self.queue)
             if self.kind == "processes":
                 worker = CTX.Process(target=worker_main, args=args, name=f"asyncrl-worker-{spec.worker_id}",
@@ -106,15 +113,22 @@ class Runner:
             self.workers.append(worker)
 
     def _dead_worker(self) -> str | None:
-        """A worker that exited without saying so (killed, crashed), or went silent (stuck)."""
+        """A worker that exited without saying so (killed, crashed), never finished starting, or went silent."""
         now = time.monotonic()
         for spec, worker in zip(self.specs, self.workers, strict=True):
-            if spec.worker_id in self.done:
+            wid = spec.worker_id
+            if wid in self.done:
                 continue
             code = getattr(worker, "exitcode", None)
             if code not in (None, 0):
-                return f"worker {spec.worker_id} died with exit code {code} (killed by a signal if negative)"
-            silent = now - self.last_seen.get(spec.worker_id, now)
+                return f"worker {wid} died with exit code {code} (killed by a signal if negative)"
+            if self.phase[wid] != RUNNING:  # start-up is timed as start-up, not as silence
+                took = now - self.started[wid]
+                if took > self.startup_s:
+                    return (f"worker {wid} had not finished starting after {took:.0f} s (phase: {self.phase[wid]}; "
+                            f"runtime.startup_timeout_s={self.startup_s:g}); more workers than the cores can start?")
+                continue
+            silent = now - self.last_seen.get(wid, now)
             if silent > self.heartbeat_s:
                 return (f"worker {spec.worker_id} sent nothing for {silent:.0f} s "
                         f"(runtime.heartbeat_timeout_s={self.heartbeat_s:g}); stuck, e.g. in env.step?")
@@ -124,6 +138,11 @@ class Runner:
         """Pass one record on; return a stop reason, if any."""
         kind = record["type"]
         self.last_seen[record["worker"]] = time.monotonic()
+        if kind == "phase":  # start-up progress is the runtime's own business, not a run record
+            self.phase[record["worker"]] = record["phase"]
+            return None
+        if kind == "worker":
+            self.phase[record["worker"]] = RUNNING
         if kind == "error":
             return f"worker {record['worker']} failed:\n{record['traceback']}"
         if kind == "done":
@@ -140,7 +159,7 @@ class Runner:
             try:
                 self._start()
                 next_check = time.monotonic()
-                while len(self.done) < len(self.workers):
+                while len(self.done) < len(self.workers) and not self.shared.stop.is_set():
                     try:
                         error = self._handle(self.queue.get(timeout=0.2))
                     except queue_lib.Empty:
@@ -148,6 +167,8 @@ class Runner:
                     # On a clock, not only when the queue is quiet: live workers keep it busy.
                     if error is None and time.monotonic() >= next_check:
                         error = self._dead_worker()
+                        if self.should_stop():
+                            self.shared.stop.set()
                         next_check = time.monotonic() + 0.5
                     if error is not None:
                         result = RunResult("failed", error)

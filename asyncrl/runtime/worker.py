@@ -28,6 +28,12 @@ if TYPE_CHECKING:
     from asyncrl.build import RunParts
 
 
+# A worker's phases, which it reports to the main process: until its first record it is
+# starting (a new process imports torch, gymnasium, ...), then it builds its envs, network
+# and learner, then it runs (its "worker" record).
+STARTING, BUILDING, RUNNING = "starting (imports)", "building (envs, network, learner)", "running"
+
+
 @dataclass(frozen=True)
 class WorkerSpec:
     """Plain, picklable description of one worker."""
@@ -79,6 +85,7 @@ def worker_main(spec: WorkerSpec, shared: SharedState, queue: Any) -> None:
             # Ctrl-C reaches the whole process group; only the main process handles it.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             torch.set_num_threads(1)
+        queue.put({"type": "phase", "worker": spec.worker_id, "phase": BUILDING})
         ActorLearner(spec, shared, queue).run()
     except BaseException:
         queue.put({"type": "error", "worker": spec.worker_id, "traceback": traceback.format_exc()})
