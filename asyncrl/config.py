@@ -21,6 +21,7 @@ Units: every step count here (``total_steps``, ``target_interval``,
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import random
 from collections.abc import Iterable
@@ -169,7 +170,8 @@ ENV_SCHEMAS: dict[str, type[Schema]] = {"gym": EnvConfig, "atari": AtariEnvConfi
 # --------------------------------------------------------------------------- the rest
 
 OPTIMIZERS = ("rmsprop", "rmsprop_shared", "sgd_momentum")
-RUNTIMES = ("processes", "threads")
+RUNTIMES = ("processes", "threads", "ray")
+SYNC_UNITS = ("steps", "seconds")
 PROGRESS_MODES = ("auto", "bar", "log", "off")
 LOGGERS = ("none", "wandb")
 WANDB_MODES = ("online", "offline", "disabled")
@@ -209,9 +211,15 @@ class OptimConfig(Schema):
 
 @dataclass
 class RuntimeConfig(Schema):
-    """How actor-learners run: ``processes`` (default) or ``threads``."""
+    """How actor-learners run: ``processes`` (default), ``threads`` or ``ray``.
 
-    kind: str = "processes"  # processes (one OS process per worker) | threads
+    ``ray`` runs ``groups`` Hogwild groups of ``workers`` worker processes
+    each, one Ray actor per group spread over the cluster's nodes, and a
+    parameter-server actor holding the global parameters, the target network
+    and the global step (``pip install asyncrl[ray]``; docs/cluster.md).
+    """
+
+    kind: str = "processes"  # processes (one OS process per worker) | threads | ray
     # Seconds between the aggregated training records each worker sends.
     report_interval_s: float = 2.0
     # Seconds the main process waits for workers to stop before killing them.
@@ -223,9 +231,25 @@ class RuntimeConfig(Schema):
     # Updates with a non-finite loss or gradient are skipped and counted; this many in a
     # row from one worker stop the run.
     max_nonfinite_updates: int = 20
+    # runtime=ray: the cluster to join: null starts a local Ray instance; auto or HOST:PORT
+    # joins one started with `ray start --head`.
+    address: str | None = None
+    groups: int = 1  # runtime=ray: Hogwild groups (Ray actors); the run has groups x workers actor-learners
+    # runtime=ray: a group exchanges with the parameter server every sync_interval sync_unit.
+    sync_interval: float = 500.0
+    sync_unit: str = "steps"  # runtime=ray: steps (the group's own agent steps) | seconds
+    max_group_restarts: int = 3  # runtime=ray: restarts of a group that died before the run fails
+    object_store_mb: int = 256  # runtime=ray with address=null: the local instance's object store
 
     def check(self) -> None:
         require_choice(self.kind, "kind", RUNTIMES)
+        require_positive(self, "groups")
+        require(self.sync_interval > 0, "sync_interval", "must be > 0", self.sync_interval)
+        require_choice(self.sync_unit, "sync_unit", SYNC_UNITS)
+        require(self.max_group_restarts >= 0, "max_group_restarts", "must be >= 0", self.max_group_restarts)
+        require(self.object_store_mb >= 80, "object_store_mb", "must be >= 80 (Ray's minimum)", self.object_store_mb)
+        if self.kind == "ray" and importlib.util.find_spec("ray") is None:
+            raise ConfigError("runtime=ray: Ray is not installed; pip install 'asyncrl[ray]'")
         require(self.report_interval_s > 0, "report_interval_s", "must be > 0", self.report_interval_s)
         require(self.heartbeat_timeout_s > self.report_interval_s, "heartbeat_timeout_s",
                 "must be longer than runtime.report_interval_s", self.heartbeat_timeout_s)

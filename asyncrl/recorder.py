@@ -78,7 +78,7 @@ class RunRecorder:
 
     def __call__(self, record: Record) -> bool:
         """Handle one worker record; True when the run should stop (solved)."""
-        if self.startup_s is None:
+        if self.startup_s is None and "worker" in record:  # the first word from a worker ends start-up
             self.startup_s = time.time() - self.start_time
         self.write(record)
         step = self.shared.global_step

@@ -24,7 +24,7 @@ from asyncrl.config import to_plain
 from asyncrl.metrics import WandbSink
 from asyncrl.recorder import RunRecorder, new_run_state, previous_episodes
 from asyncrl.runtime.runner import Runner, WorkerError
-from asyncrl.runtime.shared import create_shared_state
+from asyncrl.runtime.shared import SharedState, create_shared_state
 from asyncrl.summary import build_summary, write_summary
 
 
@@ -46,6 +46,16 @@ def warn_if_oversubscribed(workers: int, runtime: str) -> None:
               file=sys.stderr, flush=True)
 
 
+def make_runner(parts: RunParts, cluster: Any, shared: SharedState, recorder: RunRecorder, origin: float,
+                generation: int) -> Runner | Any:
+    """The runtime the config names: worker processes or threads here, or Hogwild groups on Ray."""
+    if cluster is not None:
+        from asyncrl.runtime.ray.driver import RayRunner
+
+        return RayRunner(parts, cluster, shared, recorder, origin, generation, should_stop=recorder.out_of_time)
+    return Runner(parts, shared, recorder, origin, generation, should_stop=recorder.out_of_time)
+
+
 def run_training(parts: RunParts, run_dir: Path, ckpt: dict[str, Any] | None = None,
                  wandb_group: str | None = None) -> dict[str, Any]:
     """Train one run into ``run_dir`` (continuing ``ckpt`` if given); return the summary.
@@ -56,6 +66,12 @@ def run_training(parts: RunParts, run_dir: Path, ckpt: dict[str, Any] | None = N
     """
     cfg = parts.config
     warn_if_oversubscribed(cfg.workers, cfg.runtime.kind)
+    cluster = None
+    if cfg.runtime.kind == "ray":  # connect (and check its CPUs) before anything starts
+        from asyncrl.runtime.ray.driver import RayCluster
+
+        cluster = RayCluster.connect(parts)
+    # The workers' shared state; under Ray, the driver's copy of the parameter server's global state.
     shared = create_shared_state(parts)
     run_state = new_run_state()
     if ckpt is not None:
@@ -76,8 +92,7 @@ def run_training(parts: RunParts, run_dir: Path, ckpt: dict[str, Any] | None = N
     try:
         # Workers stamp wall_s from this origin: a resumed run's clock continues.
         origin = start - run_state["wall_s"]
-        result = Runner(parts, shared, recorder, origin, generation=run_state["resumes"],
-                        should_stop=recorder.out_of_time).run()
+        result = make_runner(parts, cluster, shared, recorder, origin, run_state["resumes"]).run()
     finally:
         recorder.close()
     recorder.end_time = time.time()

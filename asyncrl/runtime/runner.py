@@ -40,18 +40,23 @@ class RunResult:
     error: str | None = None
 
 
-def worker_seeds(seed: int, workers: int, generation: int = 0) -> list[int]:
+def worker_seeds(seed: int, workers: int, generation: int = 0, group: tuple[int, int] | None = None) -> list[int]:
     """Independent per-worker seeds derived from the run seed.
 
     ``generation`` counts resumes, so a resumed run does not replay the random
-    streams its workers already used.
+    streams its workers already used. ``group`` is (group id, incarnation) of
+    a Hogwild group under runtime=ray: each group, and each restart of one,
+    gets streams of its own.
     """
-    entropy = seed if generation == 0 else [seed, generation]
+    if group is not None:
+        entropy: int | list[int] = [seed, generation, group[0] + 1, group[1]]
+    else:
+        entropy = seed if generation == 0 else [seed, generation]
     children = np.random.SeedSequence(entropy).spawn(workers)
     return [int(child.generate_state(1)[0]) for child in children]
 
 
-class _StopOnSignal:
+class StopOnSignal:
     """Turn SIGTERM into KeyboardInterrupt while workers run (main thread only)."""
 
     def __enter__(self) -> None:
@@ -77,13 +82,15 @@ class Runner:
     """
 
     def __init__(self, parts: RunParts, shared: SharedState, sink: Callable[[Record], bool],
-                 start_time: float, generation: int = 0, should_stop: Callable[[], bool] | None = None) -> None:
+                 start_time: float, generation: int = 0, should_stop: Callable[[], bool] | None = None,
+                 group: tuple[int, int] | None = None) -> None:
         cfg = parts.config
         self.shared, self.sink = shared, sink
-        self.kind = cfg.runtime.kind
+        # A Ray group runs its workers as processes, like runtime=processes.
+        self.kind = "processes" if group is not None else cfg.runtime.kind
         self.join_timeout = cfg.runtime.join_timeout_s
         self.queue = CTX.Queue()
-        seeds = worker_seeds(cfg.seed, cfg.workers, generation)
+        seeds = worker_seeds(cfg.seed, cfg.workers, generation, group)
         # A worker process outlives a main process killed with SIGKILL unless it checks this pid.
         main_pid = os.getpid() if self.kind == "processes" else None
         self.specs = [WorkerSpec(k, seeds[k], parts, start_time, main_pid) for k in range(cfg.workers)]
@@ -155,7 +162,7 @@ class Runner:
     def run(self) -> RunResult:
         """Run until the budget is spent; never leaves a worker behind."""
         result = RunResult("finished")
-        with _StopOnSignal():
+        with StopOnSignal():
             try:
                 self._start()
                 next_check = time.monotonic()

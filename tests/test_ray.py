@@ -1,0 +1,202 @@
+"""runtime=ray on a real two-node Ray cluster on this machine (ray.cluster_utils.Cluster, small object stores).
+
+One cluster serves every test of this module; each run is the real command
+line joining it with runtime.address. Each node has one CPU, so two groups of
+one worker land on two nodes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+import asyncrl
+from asyncrl.checkpoint import load_checkpoint
+from asyncrl.config import RuntimeConfig
+from tests.conftest import ROOT, read_jsonl, run_cli
+
+ray_cluster_utils = pytest.importorskip("ray.cluster_utils", reason="runtime=ray needs the ray extra")
+STORE = 80 * 2**20  # Ray's smallest object store
+
+
+@pytest.fixture(scope="module")
+def cluster() -> str:
+    """A head node and a second node, one CPU each; their address."""
+    nodes = ray_cluster_utils.Cluster(initialize_head=True, head_node_args={
+        "num_cpus": 1, "object_store_memory": STORE, "include_dashboard": False})
+    nodes.add_node(num_cpus=1, object_store_memory=STORE)
+    nodes.wait_for_nodes()
+    yield nodes.address
+    nodes.shutdown()
+
+
+def ray_run(cluster: str, run_dir: Path, *overrides: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return run_cli("runtime=ray", f"runtime.address={cluster}", "progress=off", *overrides,
+                   f"hydra.run.dir={run_dir}", timeout=timeout)
+
+
+def records(run_dir: Path, kind: str) -> list[dict]:
+    return [r for r in read_jsonl(run_dir / "metrics.jsonl") if r["type"] == kind]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def test_two_groups_on_two_nodes_solve_cartpole(cluster: str, run_dir: Path):
+    proc = ray_run(cluster, run_dir, "runtime.groups=2", "workers=1", "total_steps=400000", "eval.episodes=3")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "solved" and summary["runtime"] == "ray"
+    episodes = records(run_dir, "episode")
+    assert {r["group"] for r in episodes} == {0, 1}
+    assert len({r["node"] for r in episodes}) == 2  # one group per node
+    groups = records(run_dir, "group_summary")
+    assert sum(g["steps"] for g in groups) == summary["global_steps"]  # the global step is the groups' sum
+    server = records(run_dir, "parameter_server")[-1]
+    assert server["global_step"] == summary["global_steps"] and server["bytes_in"] > 0
+    saved = load_checkpoint(run_dir / "checkpoint.pt")
+    assert saved["global_step"] == summary["global_steps"]
+    flat = torch.cat([t.reshape(-1) for t in saved["model"].values()]).numpy()
+    assert hashlib.sha256(flat.tobytes()).hexdigest() == server["params_sha256"]  # the server's parameters
+
+
+def test_all_four_learners_run_and_target_syncs_are_exact(cluster: str, tmp_path: Path):
+    summaries = {}
+    for algo in ("a3c", "nstep_q", "one_step_q", "one_step_sarsa"):
+        extra = [] if algo == "a3c" else ["algo.target_interval=500"]
+        run = tmp_path / algo
+        proc = ray_run(cluster, run, f"algo={algo}", "runtime.groups=2", "workers=1", "runtime.sync_interval=100",
+                       "total_steps=4000", "stop_when_solved=false", "eval.episodes=1", *extra)
+        assert proc.returncode == 0, proc.stderr
+        summaries[algo] = json.loads((run / "summary.json").read_text())
+    for algo, summary in summaries.items():
+        assert summary["status"] == "finished" and summary["global_steps"] >= 4000, algo
+    for algo in ("nstep_q", "one_step_q", "one_step_sarsa"):
+        assert summaries[algo]["target_syncs"] == summaries[algo]["global_steps"] // 500, algo
+
+
+def _wait_for(predicate, limit: float = 120) -> None:
+    deadline = time.monotonic() + limit
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)
+
+
+def _start_long(cluster: str, run_dir: Path, *overrides: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "asyncrl", "runtime=ray", f"runtime.address={cluster}",
+                             "progress=off", "stop_when_solved=false", *overrides, f"hydra.run.dir={run_dir}"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_killed_group_is_restarted_and_the_run_goes_on(cluster: str, run_dir: Path):
+    proc = _start_long(cluster, run_dir, "runtime.groups=2", "workers=1", "total_steps=60000", "eval.episodes=0")
+    metrics = run_dir / "metrics.jsonl"
+    _wait_for(lambda: metrics.exists() and len(records(run_dir, "episode")) >= 20)
+    group0 = next(r for r in records(run_dir, "group_start") if r["group"] == 0)
+    before = read_jsonl(metrics)
+    os.kill(group0["pid"], signal.SIGKILL)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    after = read_jsonl(metrics)
+    assert after[: len(before)] == before  # nothing written is lost
+    restarts = records(run_dir, "group_restart")
+    assert [(r["group"], r["restarts"]) for r in restarts] == [(0, 1)]
+    starts = [r for r in records(run_dir, "group_start") if r["group"] == 0]
+    assert [r["incarnation"] for r in starts] == [0, 1] and starts[1]["pid"] != group0["pid"]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["global_steps"] >= 60000
+    assert any(r["group"] == 0 and r["global_step"] > restarts[0]["global_step"] for r in records(run_dir, "episode"))
+
+
+def test_ctrl_c_writes_checkpoint_and_summary_and_leaves_no_process(cluster: str, run_dir: Path):
+    proc = _start_long(cluster, run_dir, "runtime.groups=2", "workers=1", "total_steps=100000000",
+                       "eval.episodes=0")
+    _wait_for(lambda: (run_dir / "metrics.jsonl").exists() and len(records(run_dir, "group_workers")) >= 2
+              and len(records(run_dir, "episode")) >= 10)
+    pids = [r["pid"] for r in records(run_dir, "group_start")]
+    pids += [pid for r in records(run_dir, "group_workers") for pid in r["pids"]]
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    assert load_checkpoint(run_dir / "checkpoint.pt")["global_step"] == summary["global_steps"]
+    _wait_for(lambda: not any(alive(pid) for pid in pids), limit=30)  # groups and their worker processes
+
+
+def test_one_group_keeps_the_run_directory_contract(cluster: str, tmp_path: Path):
+    runs = {}
+    for runtime in ("processes", "ray"):
+        run = tmp_path / runtime
+        args = ("workers=1", "total_steps=3000", "stop_when_solved=false", "eval.episodes=2", "progress=off")
+        proc = ray_run(cluster, run, *args) if runtime == "ray" else run_cli(*args, f"hydra.run.dir={run}")
+        assert proc.returncode == 0, proc.stderr
+        runs[runtime] = run
+    files = {r: sorted(p.name for p in run.iterdir()) for r, run in runs.items()}
+    assert files["ray"] == files["processes"]
+    keys = {r: set(json.loads((run / "summary.json").read_text())) for r, run in runs.items()}
+    assert keys["ray"] == keys["processes"]
+    episode = {r: set(records(run, "episode")[0]) for r, run in runs.items()}
+    assert episode["ray"] == episode["processes"] | {"group", "node"}
+
+
+def test_resume_continues_under_ray(cluster: str, run_dir: Path):
+    proc = ray_run(cluster, run_dir, "workers=1", "total_steps=3000", "stop_when_solved=false", "eval.episodes=0")
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli(f"resume={run_dir}", "total_steps=6000", f"runtime.address={cluster}", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["resumes"] == 1 and summary["global_steps"] >= 6000 and summary["runtime"] == "ray"
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["runtime.address=127.0.0.1:9"], "runtime.address='127.0.0.1:9': cannot reach a Ray cluster there"),
+    (["runtime.groups=3", "workers=1"], "runtime.groups=3 x workers=1: each group needs 1 CPUs on one node, the "
+                                        "cluster's nodes have 1, 1 CPUs, room for 2 group(s)"),
+    (["runtime.groups=1", "workers=2"], "runtime.groups=1 x workers=2: each group needs 2 CPUs on one node, the "
+                                        "cluster's nodes have 1, 1 CPUs, room for 0 group(s)"),
+])
+def test_bad_cluster_input_is_one_line(cluster: str, run_dir: Path, overrides: list[str], message: str):
+    address = [] if any(o.startswith("runtime.address") for o in overrides) else [f"runtime.address={cluster}"]
+    start = time.monotonic()
+    proc = run_cli("runtime=ray", *overrides, *address, f"hydra.run.dir={run_dir}", timeout=60)
+    assert time.monotonic() - start < 30
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: {message}"), proc.stderr
+    assert not (run_dir / "metrics.jsonl").exists()
+
+
+def test_runtime_ray_without_ray_installed_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
+    with pytest.raises(asyncrl.ConfigError, match=r"^runtime=ray: Ray is not installed; pip install 'asyncrl\[ray\]'"):
+        RuntimeConfig(kind="ray").check()
+
+
+def test_a_sweep_runs_on_the_cluster_through_hydras_ray_launcher(cluster: str, tmp_path: Path):
+    sweep = tmp_path / "sweep"
+    # The plugin sets an object store size, which Ray refuses when joining a running cluster: clear it.
+    proc = run_cli("-m", "hydra/launcher=ray", f"+hydra.launcher.ray.init.address={cluster}",
+                   "+hydra.launcher.ray.init.object_store_memory=null", "seed=0,1",
+                   "workers=1", "total_steps=1500", "eval.episodes=1", "progress=off", f"hydra.sweep.dir={sweep}",
+                   timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    seeds = sorted(json.loads((d / "summary.json").read_text())["seed"] for d in sweep.iterdir() if d.is_dir())
+    assert seeds == [0, 1]
