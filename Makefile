@@ -7,7 +7,7 @@ ARGS   ?=
 
 .PHONY: setup train test test-slow lint clean docs-config bench-cartpole-solve bench-cartpole-speed \
 	bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling bench-cartpole bench-throughput \
-	bench-pong-a3c bench-pong-algos bench-cartpole-lstm bench-breakout-a3c bench-breakout-scaling
+	bench-pong-a3c bench-pong-algos bench-cartpole-lstm bench-breakout-a3c bench-breakout-scaling bench-ray
 
 setup: $(STAMP)
 
@@ -158,3 +158,23 @@ bench-pong-algos: $(STAMP)
 	  hydra.sweep.dir=$(BENCH)/pong-algos
 	$(PY) benchmarks/compare.py $(BENCH)/pong-algos --by algo.name --window 10 --out $(BENCH)/pong-algos.md
 	$(PY) benchmarks/curves.py $(BENCH)/pong-algos --by algo.name --x frames --window 10 --out $(BENCH)/pong-algos.png
+
+# ---- Ray (docs/performance.md, docs/cluster.md) -------------------------------------
+# runtime=ray against runtime=processes on Breakout (1 group x 2 workers; 2 groups x 1 worker on a
+# two-node local cluster), CartPole steps to solve (10 seeds each way), one parameter server's
+# exchange rate. About 25 minutes on 2 cores.
+bench-ray: $(STAMP)
+	$(PY) benchmarks/throughput.py --env breakout --algo a3c --envs-per-worker 8 --workers 2 --runtime ray \
+	  --groups 1 --baseline processes --seconds 20 --warmup 10 --repeats 3 --out $(BENCH)/ray/breakout_1x2.md
+	$(PY) benchmarks/throughput.py --env breakout --algo a3c --envs-per-worker 8 --workers 1 --runtime ray \
+	  --groups 2 --ray-nodes 2 --baseline processes --seconds 20 --warmup 10 --repeats 3 \
+	  --out $(BENCH)/ray/breakout_2x1.md
+	for s in 0 1 2 3 4 5 6 7 8 9; do \
+	  $(PY) -m asyncrl seed=$$s runtime=ray runtime.groups=2 workers=1 eval.episodes=0 progress=off \
+	    hydra.run.dir=$(BENCH)/ray/solve/ray/$$s || exit 1; \
+	  $(PY) -m asyncrl seed=$$s workers=2 eval.episodes=0 progress=off hydra.run.dir=$(BENCH)/ray/solve/processes/$$s \
+	    || exit 1; \
+	done
+	$(PY) benchmarks/compare.py $(BENCH)/ray/solve --by runtime --out $(BENCH)/ray/solve.md
+	$(PY) benchmarks/parameter_server.py --params 677429 --clients 2 --seconds 20 --nodes 2
+	$(PY) benchmarks/parameter_server.py --params 4610 --clients 2 --seconds 10 --nodes 2

@@ -27,6 +27,14 @@ statistics costs (Hogwild's cache-line traffic, the global counter).
 
     python benchmarks/throughput.py --env breakout --algo a3c --workers 1 2 \\
         --seconds 30 --repeats 3 --json bench-out/throughput.json
+
+With ``--runtime ray`` each run is ``--groups`` Hogwild groups of W workers
+on Ray (a local instance, or with ``--ray-nodes N`` a local cluster of N
+nodes sharing the cores), and ``--baseline processes`` measures, in the same
+invocation and alternating with it, runtime=processes with groups x W
+workers: ``ratio_to_baseline`` is Ray's cost. Each Ray run also reports the
+bytes per second one group sends and receives (from its ``group_summary``
+record) and the parameter server's exchanges per second.
 """
 
 from __future__ import annotations
@@ -89,6 +97,23 @@ def _step_at(points: list[tuple[float, int]], wall: float) -> float:
     raise ValueError(f"no progress records around {wall:.1f} s")
 
 
+def ray_traffic(metrics: Path) -> dict[str, float]:
+    """Bytes/s one group sends and receives, and the server's exchanges/s (a Ray run's closing records)."""
+    groups, server = [], None
+    for line in metrics.read_text().splitlines():
+        if '"group_summary"' in line or '"parameter_server"' in line:
+            record = json.loads(line)
+            if record["type"] == "group_summary":
+                groups.append(record)
+            elif record["type"] == "parameter_server":
+                server = record
+    if not groups or server is None:
+        return {}
+    wall = max(g["wall_s"] for g in groups)
+    return {"group_bytes_per_s": statistics.mean(g["bytes_sent"] + g["bytes_received"] for g in groups) / wall,
+            "exchanges_per_s": server["exchanges"] / wall}
+
+
 def measure_run(overrides: list[str], warmup: float, seconds: float, timeout: float) -> dict[str, float]:
     """One training run: agent steps/s over [warm-up, warm-up + seconds] after its first record."""
     with tempfile.TemporaryDirectory(prefix="asyncrl-throughput-") as tmp:
@@ -128,7 +153,8 @@ def measure_run(overrides: list[str], warmup: float, seconds: float, timeout: fl
         steps = _step_at(points, t0 + seconds) - _step_at(points, t0)
         (w0, c0), (w1, c1) = cpu_marks["start"], cpu_marks["end"]
         return {"steps_per_s": steps / seconds, "main_cpu_share": (c1 - c0) / (w1 - w0),
-                "peak_rss_mib_worker": max(rss["workers"], default=float("nan")), "peak_rss_mib_main": rss["main"]}
+                "peak_rss_mib_worker": max(rss["workers"], default=float("nan")), "peak_rss_mib_main": rss["main"],
+                **ray_traffic(run_dir / "metrics.jsonl")}
 
 
 def measure_independent(overrides: list[str], copies: int, warmup: float, seconds: float,
@@ -198,23 +224,40 @@ class _NullQueue:
         pass
 
 
+def start_ray_cluster(nodes: int, cores: int) -> Any:
+    """A local Ray cluster of ``nodes`` nodes, the cores split between them, small object stores."""
+    from ray.cluster_utils import Cluster
+
+    per_node = max(1, cores // nodes)
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": per_node, "object_store_memory": 100 * 2**20,
+                                                            "include_dashboard": False})
+    for _ in range(nodes - 1):
+        cluster.add_node(num_cpus=per_node, object_store_memory=100 * 2**20)
+    cluster.wait_for_nodes()
+    return cluster
+
+
 # --------------------------------------------------------------------------- report
 
 
 def summarise(workers: list[int], runs: dict[int, list[dict[str, float]]], ceiling: dict[str, float],
-              frame_skip: int, cores: int, independent: dict[int, list[float]] | None = None) -> dict[str, Any]:
+              frame_skip: int, cores: int, independent: dict[int, list[float]] | None = None,
+              baseline: dict[int, list[float]] | None = None, groups: int = 1) -> dict[str, Any]:
     """Per worker count: medians, ranges, ceiling, ratio and scaling (the JSON's content).
 
     ``independent`` maps W to the summed rates of W unrelated one-worker runs
     measured together (one per repeat); it adds ``independent_steps_per_s``
-    and ``ratio_to_independent``.
+    and ``ratio_to_independent``. ``baseline`` maps W to the rates of the
+    baseline runtime's runs (``--baseline``); it adds ``baseline_steps_per_s``
+    and ``ratio_to_baseline``. With Ray ``groups``, W workers per group make
+    groups x W actor-learners (what the ceiling counts).
     """
     result: dict[str, Any] = {"ceiling_components": ceiling, "cores": cores, "per_workers": {}}
     base = statistics.median(r["steps_per_s"] for r in runs[min(workers)])
     for w in workers:
         rates = [r["steps_per_s"] for r in runs[w]]
         median = statistics.median(rates)
-        ceiling_rate = min(w, cores) * ceiling["per_worker_steps_per_s"]
+        ceiling_rate = min(w * groups, cores) * ceiling["per_worker_steps_per_s"]
         result["per_workers"][str(w)] = {
             "steps_per_s": median, "steps_per_s_range": [min(rates), max(rates)], "steps_per_s_runs": rates,
             "frames_per_s": median * frame_skip,
@@ -226,6 +269,15 @@ def summarise(workers: list[int], runs: dict[int, list[dict[str, float]]], ceili
             "peak_rss_mib_main": max(r["peak_rss_mib_main"] for r in runs[w]),
             "oversubscribed": w > cores,
         }
+        traffic = [r["group_bytes_per_s"] for r in runs[w] if "group_bytes_per_s" in r]
+        if traffic:
+            result["per_workers"][str(w)].update({
+                "group_bytes_per_s": statistics.median(traffic),
+                "exchanges_per_s": statistics.median(r["exchanges_per_s"] for r in runs[w])})
+        if baseline and w in baseline:
+            result["per_workers"][str(w)].update({
+                "baseline_steps_per_s": statistics.median(baseline[w]), "baseline_steps_per_s_runs": baseline[w],
+                "ratio_to_baseline": median / statistics.median(baseline[w])})
         if independent and w in independent:
             together = statistics.median(independent[w])
             result["per_workers"][str(w)].update({
@@ -249,6 +301,12 @@ def markdown(label: str, result: dict[str, Any]) -> str:
                      f"{r['ceiling_steps_per_s']:,.0f} | {r['ratio_to_ceiling']:.2f} | {r['scaling']:.2f} | "
                      f"{100 * r['main_cpu_share']:.1f}% | {r['peak_rss_mib_worker']:.0f} MiB |")
     for w, r in result["per_workers"].items():
+        if "ratio_to_baseline" in r:
+            lines.append(f"\n{w} worker(s) per group: the baseline ran {r['baseline_steps_per_s']:,.0f} steps/s "
+                         f"(median); this runtime reaches {r['ratio_to_baseline']:.2f} of it.")
+        if "group_bytes_per_s" in r:
+            lines.append(f"One group sends and receives {r['group_bytes_per_s'] / 1e6:.2f} MB/s in all; the "
+                         f"parameter server handles {r['exchanges_per_s']:.1f} exchanges/s.")
         if "independent_steps_per_s" in r:
             lines.append(f"\n{w} unrelated one-worker runs at once: {r['independent_steps_per_s']:,.0f} steps/s in "
                          f"all; {w} workers sharing one model reach {r['ratio_to_independent']:.2f} of that.")
@@ -261,7 +319,13 @@ def main() -> None:
     parser.add_argument("--env", default="breakout", help="env config name (conf/env/)")
     parser.add_argument("--algo", default="a3c", help="algo config name (conf/algo/)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to measure")
-    parser.add_argument("--runtime", default="processes", choices=["processes", "threads"])
+    parser.add_argument("--runtime", default="processes", choices=["processes", "threads", "ray"])
+    parser.add_argument("--groups", type=int, default=1, help="runtime=ray: Hogwild groups (--workers is per group)")
+    parser.add_argument("--ray-nodes", type=int, default=0,
+                        help="runtime=ray: start a local cluster of this many nodes sharing the cores (0: a local "
+                             "instance)")
+    parser.add_argument("--baseline", choices=["processes", "threads"],
+                        help="also measure this runtime with groups x workers workers, alternating, in this invocation")
     parser.add_argument("--envs-per-worker", type=int, default=1, help="K environments per worker")
     parser.add_argument("--seconds", type=float, default=30.0, help="measurement window per run")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds after the first record before the window")
@@ -274,18 +338,34 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write the markdown table here")
     args = parser.parse_args()
 
-    base = [f"algo={args.algo}", f"env={args.env}", f"runtime={args.runtime}",
-            f"envs_per_worker={args.envs_per_worker}", *args.set]
+    common = [f"algo={args.algo}", f"env={args.env}", f"envs_per_worker={args.envs_per_worker}", *args.set]
+    base = [*common, f"runtime={args.runtime}"]
+    cluster = None
+    if args.runtime == "ray":
+        base.append(f"runtime.groups={args.groups}")
+        if args.ray_nodes:
+            cluster = start_ray_cluster(args.ray_nodes, os.cpu_count() or 1)
+            base.append(f"runtime.address={cluster.address}")
     cores = os.cpu_count() or 1
-    ceiling = measure_ceiling(base, args.ceiling_seconds)
+    ceiling = measure_ceiling(common, args.ceiling_seconds)
     runs: dict[int, list[dict[str, float]]] = {}
+    baseline: dict[int, list[float]] = {}
+    timeout = args.warmup + args.seconds + 180
     for w in args.workers:
-        runs[w] = []
+        runs[w], baseline[w] = [], []
         for i in range(args.repeats):
-            run = measure_run([*base, f"workers={w}", f"seed={i}"], args.warmup, args.seconds,
-                              timeout=args.warmup + args.seconds + 180)
-            runs[w].append(run)
-            print(f"workers={w} repeat {i}: {run['steps_per_s']:,.0f} steps/s", file=sys.stderr)
+            # Alternate which goes first, so slow drift in the machine's speed hits both alike.
+            for which in ("this", "baseline") if i % 2 == 0 else ("baseline", "this"):
+                if which == "this":
+                    runs[w].append(measure_run([*base, f"workers={w}", f"seed={i}"], args.warmup, args.seconds,
+                                               timeout))
+                elif args.baseline:
+                    baseline[w].append(measure_run([*common, f"runtime={args.baseline}", f"workers={w * args.groups}",
+                                                    f"seed={i}"], args.warmup, args.seconds, timeout)["steps_per_s"])
+            extra = f" (baseline {baseline[w][-1]:,.0f})" if args.baseline else ""
+            print(f"workers={w} repeat {i}: {runs[w][-1]['steps_per_s']:,.0f} steps/s{extra}", file=sys.stderr)
+    if cluster is not None:
+        cluster.shutdown()
     independent: dict[int, list[float]] = {}
     for w in args.workers if args.independent else []:
         if w > 1:
@@ -293,11 +373,15 @@ def main() -> None:
                                                   args.warmup + args.seconds + 180, seed=i)
                               for i in range(args.repeats)]
             print(f"{w} independent one-worker runs: {independent[w]}", file=sys.stderr)
-    result = summarise(args.workers, runs, ceiling, ceiling["frame_skip"], cores, independent)
-    result["config"] = {"env": args.env, "algo": args.algo, "runtime": args.runtime,
+    result = summarise(args.workers, runs, ceiling, ceiling["frame_skip"], cores, independent,
+                       baseline if args.baseline else None, args.groups if args.runtime == "ray" else 1)
+    result["config"] = {"env": args.env, "algo": args.algo, "runtime": args.runtime, "groups": args.groups,
+                        "ray_nodes": args.ray_nodes, "baseline": args.baseline,
                         "envs_per_worker": args.envs_per_worker, "overrides": args.set, "seconds": args.seconds,
                         "warmup": args.warmup, "repeats": args.repeats, "independent": args.independent}
     label = f"{args.algo} on {args.env}, {args.runtime}, K={args.envs_per_worker}"
+    if args.runtime == "ray":
+        label += f", {args.groups} group(s) x W workers on {args.ray_nodes or 1} node(s)"
     table = markdown(label, result)
     print(table)
     if args.json:
