@@ -23,7 +23,7 @@ from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from asyncrl.build import compose, finalize, hydra_error_line
+from asyncrl.build import finalize, hydra_error_line
 from asyncrl.checkpoint import CheckpointError, resume_config
 from asyncrl.config import Config, ConfigError, config_dir, register_configs
 from asyncrl.registry import algorithms, store_configs
@@ -164,11 +164,14 @@ def _job(cfg: DictConfig) -> None:
             cfg, _ = resume_config(run_dir, overrides)
         summary = train(finalize(cfg), run_dir, wandb_group=_sweep_group()).summary
     except (ConfigError, CheckpointError) as exc:
-        return _job_failed(run_dir, str(exc), 2)
+        _job_failed(run_dir, str(exc), 2)
+        return
     except WorkerError as exc:  # summary.json says failed, with the error
-        return _job_failed(run_dir, f"{exc}\nrun directory: {run_dir}", 1)
+        _job_failed(run_dir, f"{exc}\nrun directory: {run_dir}", 1)
+        return
     except OSError as exc:  # e.g. the disk is full or the directory went read-only
-        return _job_failed(run_dir, f"cannot write the run directory {run_dir}: {exc}", 1)
+        _job_failed(run_dir, f"cannot write the run directory {run_dir}: {exc}", 1)
+        return
     ret = summary["final_eval_return"]
     ret_text = "-" if ret is None else f"{ret:.1f}"
     print(f"{summary['status']}: {summary['global_steps']:,} steps in {summary['wall_s']:.1f} s "
@@ -199,5 +202,3 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     return 0
 
-
-__all__ = ["compose", "help_text", "main", "preflight"]
