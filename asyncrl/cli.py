@@ -23,7 +23,7 @@ from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from asyncrl.build import finalize, hydra_error_line
+from asyncrl.build import hydra_error_line
 from asyncrl.checkpoint import CheckpointError, resume_config
 from asyncrl.config import Config, ConfigError, config_dir, register_configs
 from asyncrl.registry import algorithms, store_configs
@@ -162,7 +162,7 @@ def _job(cfg: DictConfig) -> None:
             run_dir = Path(cfg.resume)
             overrides = [o for o in HydraConfig.get().overrides.task if not o.startswith("resume=")]
             cfg, _ = resume_config(run_dir, overrides)
-        summary = train(finalize(cfg), run_dir, wandb_group=_sweep_group()).summary
+        summary = train(cfg, run_dir, wandb_group=_sweep_group()).summary
     except (ConfigError, CheckpointError) as exc:
         _job_failed(run_dir, str(exc), 2)
         return

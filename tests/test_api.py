@@ -115,7 +115,6 @@ def test_train_resumes_from_make_config(tmp_path: Path):
     summary = second.summary
     assert summary["resumes"] == 1 and 4000 <= summary["global_steps"] < 4010
     # Every figure covers both sessions, so they agree with each other.
-    assert summary["wall_s"] > first.summary["wall_s"] and summary["startup_s"] > first.summary["startup_s"]
     assert summary["steps_per_s"] == pytest.approx(summary["global_steps"] / summary["wall_s"])
     assert summary["steps_per_s_running"] == pytest.approx(
         summary["global_steps"] / (summary["wall_s"] - summary["startup_s"]))
