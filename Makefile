@@ -7,7 +7,8 @@ ARGS   ?=
 
 .PHONY: setup train test test-slow lint clean docs-config bench-cartpole-solve bench-cartpole-speed \
 	bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling bench-cartpole bench-throughput \
-	bench-pong-a3c bench-pong-algos bench-cartpole-lstm bench-breakout-a3c bench-breakout-scaling bench-ray
+	bench-pong-a3c bench-pong-algos bench-cartpole-lstm bench-breakout-a3c bench-breakout-scaling bench-ray \
+	bench-atari-hour atari-hour-figures
 
 setup: $(STAMP)
 
@@ -158,6 +159,28 @@ bench-pong-algos: $(STAMP)
 	  hydra.sweep.dir=$(BENCH)/pong-algos
 	$(PY) benchmarks/compare.py $(BENCH)/pong-algos --by algo.name --window 10 --out $(BENCH)/pong-algos.md
 	$(PY) benchmarks/curves.py $(BENCH)/pong-algos --by algo.name --x frames --window 10 --out $(BENCH)/pong-algos.png
+
+# One hour of $(ALGO) (default a3c) on each of $(GAMES) (default the paper's Figure 1 games), profile=fast
+# (the default: 8 envs per worker on Atari), 2 workers, on an otherwise idle machine. Each run is kept in
+# benchmarks/results/atari-hour (episodes only, compressed) as it ends, so the games can run in different
+# sessions: `make bench-atari-hour GAMES=pong`. Then atari-hour-figures.
+GAMES ?= beam_rider breakout pong qbert space_invaders
+ALGO ?= a3c
+HOUR := benchmarks/results/atari-hour
+bench-atari-hour: $(STAMP)
+	for g in $(GAMES); do \
+	  $(PY) -m asyncrl algo=$(ALGO) env=$$g workers=2 total_steps=100000000 time_limit_s=3600 \
+	    stop_when_solved=false checkpoint.interval=1000000 eval.episodes=10 progress=log \
+	    hydra.run.dir=$(BENCH)/atari-hour/$(ALGO)/$$g || exit 1; \
+	  $(PY) benchmarks/keep_run.py $(BENCH)/atari-hour/$(ALGO)/$$g $(HOUR)/$(ALGO)/$$g || exit 1; \
+	done
+	$(MAKE) --no-print-directory atari-hour-figures
+
+# The kept hours: score against wall time and frames, one panel per game (the paper's Figure 1 layout),
+# and the mean of the last 100 games at 15, 30 and 60 minutes beside the one-hour anchors.
+atari-hour-figures: $(STAMP)
+	$(call score-curves,atari-hour,100,$(HOUR))
+	$(PY) benchmarks/score_at.py $(HOUR) --minutes 15 30 60 --window 100 --out $(BENCH)/atari-hour.md
 
 # ---- Ray (docs/performance.md, docs/cluster.md) -------------------------------------
 # runtime=ray against runtime=processes on Breakout (1 group x 2 workers; 2 groups x 1 worker on a

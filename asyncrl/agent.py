@@ -2,7 +2,7 @@
 
     agent = asyncrl.Agent.load("outputs/2026-12-02/10-00-00_a3c_cartpole")
     actions, state = agent.act(obs_batch)                 # [B, *obs_shape] -> [B]
-    report = agent.evaluate(episodes=10, seed=0)          # what eval.json holds
+    report = agent.evaluate(episodes=10, seed=0)          # what eval.json holds (the run's eval settings)
 
 Acting is the learner's own (:meth:`asyncrl.learners.Learner.play`), built by
 the composition root from the run's saved config, so an agent acts exactly as
@@ -23,7 +23,7 @@ from torch import nn
 from asyncrl.build import RunParts, build_run
 from asyncrl.checkpoint import FILENAME, CheckpointError, load_checkpoint
 from asyncrl.config import Config
-from asyncrl.evaluation import DEFAULT_MAX_EPISODE_STEPS, play_episodes
+from asyncrl.evaluation import EpisodeReport, EvalPlan, EvalResult, plan_evaluation, play_episodes
 
 
 class Agent:
@@ -81,7 +81,7 @@ class Agent:
         the previous call returned. Feed-forward agents return None.
         ``deterministic`` takes the greedy action (argmax, or a Gaussian's
         mean); otherwise A3C samples from its policy and the value-based
-        agents act epsilon-greedily with epsilon 0.05.
+        agents act epsilon-greedily with epsilon 0.05 (the evaluation policy).
         """
         batch = torch.as_tensor(np.asarray(obs, dtype=self.observation_space.dtype))
         if batch.shape[1:] != self.observation_space.shape:
@@ -89,22 +89,47 @@ class Agent:
                              f"got {list(batch.shape)}")
         return self.learner.play(batch, state, deterministic)
 
-    def evaluate(self, episodes: int = 10, seed: int = 0, deterministic: bool = True, epsilon: float = 0.0,
-                 max_episode_steps: int = DEFAULT_MAX_EPISODE_STEPS, video_dir: str | Path | None = None
-                 ) -> dict[str, Any]:
-        """Play ``episodes`` whole episodes in a fresh env; returns what ``eval.json`` holds.
+    def plan(self, episodes: int = 10, deterministic: bool | None = None, epsilon: float = 0.0,
+             max_episode_frames: int | None = None, max_steps: int | None = None) -> EvalPlan:
+        """What an evaluation of this agent plays (:func:`asyncrl.evaluation.plan_evaluation`).
 
-        Returns are the game's own score (unclipped, unscaled). With ``epsilon``
-        a uniformly random action replaces the agent's with that probability.
-        Episodes are cut off after ``max_episode_steps`` agent steps. With
-        ``video_dir`` the first episode is recorded there as an mp4.
+        Unset arguments come from the run's ``eval`` config: ``deterministic``
+        (false: A3C samples from its policy, the value-based agents act
+        epsilon-greedily with epsilon 0.05), ``max_episode_frames`` (each
+        episode is cut off after this much game time, 18,000 frames = 5
+        minutes on Atari) and ``max_steps`` (no new episode starts once this
+        many agent steps are played; by default as many as the agent trained,
+        so a short run's evaluation stays short, and at least one episode).
         """
+        return plan_evaluation(self.config, self.learner, self.global_step, episodes, deterministic, epsilon,
+                               max_episode_frames, max_steps)
+
+    def play(self, plan: EvalPlan, seed: int = 0, epsilon: float = 0.0, video_dir: Path | None = None,
+             report: EpisodeReport | None = None) -> EvalResult:
+        """Play ``plan`` (from :meth:`plan`) in a fresh env, the action sampling seeded with ``seed``."""
         self.seed(seed)
+        return play_episodes(self, plan, seed, epsilon, video_dir, report)
+
+    def evaluate(self, episodes: int = 10, seed: int = 0, deterministic: bool | None = None, epsilon: float = 0.0,
+                 max_episode_frames: int | None = None, max_steps: int | None = None,
+                 video_dir: str | Path | None = None, report: EpisodeReport | None = None) -> dict[str, Any]:
+        """Play an evaluation (see :meth:`plan` for the arguments); returns what ``eval.json`` holds.
+
+        Returns are the game's own score (unclipped, unscaled). ``epsilon``
+        adds uniformly random actions with that probability. With
+        ``video_dir`` the first episode is recorded there as an mp4.
+        ``report(number, planned, return, steps, cut_off)`` is called after
+        each episode (:func:`asyncrl.evaluation.print_episode` prints it).
+        """
+        plan = self.plan(episodes, deterministic, epsilon, max_episode_frames, max_steps)
         video = Path(video_dir) if video_dir is not None else None
-        result = play_episodes(self, episodes, seed, max_episode_steps, deterministic, epsilon, video)
+        result = self.play(plan, seed, epsilon, video, report)
         return {
-            "checkpoint_step": self.global_step, "episodes": episodes, "epsilon": epsilon, "seed": seed,
-            "deterministic": deterministic, "returns": result.returns, "lengths": result.lengths,
-            "mean": result.mean, "std": statistics.pstdev(result.returns) if result.returns else None,
+            "checkpoint_step": self.global_step, "episodes": len(result.returns), "planned_episodes": episodes,
+            "stopped_early": result.stopped_early, "epsilon": epsilon, "seed": seed,
+            "deterministic": plan.deterministic, "policy": plan.policy, "max_episode_frames": plan.max_episode_frames,
+            "max_steps": plan.max_steps, "returns": result.returns, "lengths": result.lengths,
+            "cut_off": result.truncated, "mean": result.mean,
+            "std": statistics.pstdev(result.returns) if result.returns else None,
             "videos": sorted(str(p) for p in video.glob("*.mp4")) if video is not None else [],
         }

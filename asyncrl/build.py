@@ -17,6 +17,7 @@ a learner and an optimizer are built cannot differ between them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -154,6 +155,9 @@ class RunParts:
     algorithm: Algorithm
     observation_space: gym.Space
     action_space: gym.Space
+    # Epoch seconds at which this invocation's time_limit_s runs out: set by the trainer as the
+    # run starts (None: no time limit, or not training).
+    deadline: float | None = None
 
     def network(self) -> nn.Module:
         """A fresh network for this algorithm on these spaces (``cfg.model``)."""
@@ -171,10 +175,23 @@ class RunParts:
         """A worker's optimizer over the shared ``params`` (``shared_stats``: statistics all workers share)."""
         return build_optimizer(self.config.optim, params, shared_stats)
 
-    def lr_schedule(self) -> LinearDecay:
-        """The learning rate at each global step."""
+    @property
+    def lr(self) -> float:
+        """The learning rate at step 0: ``optim.lr``, times sqrt(envs_per_worker) with ``lr_scaling=sqrt``."""
         optim = self.config.optim
-        return LinearDecay(optim.lr, self.config.total_steps, optim.anneal_lr)
+        return optim.lr * (math.sqrt(self.config.envs_per_worker) if optim.lr_scaling == "sqrt" else 1.0)
+
+    def lr_schedule(self, origin: float | None = None) -> LinearDecay:
+        """The learning rate at each global step; with ``anneal_over=budget`` the time limit counts too.
+
+        ``origin`` is the run's clock origin (epoch seconds at which its wall
+        time is 0), from which the time budget's share is measured.
+        """
+        optim = self.config.optim
+        clock = None
+        if optim.anneal_over == "budget" and self.deadline is not None and origin is not None:
+            clock = (origin, self.deadline)
+        return LinearDecay(self.lr, self.config.total_steps, optim.anneal_lr, clock)
 
     @property
     def target_interval(self) -> int | None:

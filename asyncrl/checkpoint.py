@@ -52,7 +52,25 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: not an asyncrl checkpoint")
     if data.get("version") != VERSION:
         raise CheckpointError(f"{path}: checkpoint version {data.get('version')}, expected {VERSION}")
+    if isinstance(data.get("config"), dict):
+        data["config"] = upgrade_config(data["config"])
     return data
+
+
+def upgrade_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A config saved by an earlier release, in today's keys, each keeping the meaning it had.
+
+    Evaluation used to cap episodes in agent steps (``eval.max_episode_steps``)
+    and play greedily; today's cap is in frames of game time and the default
+    policy is the algorithm's evaluation policy.
+    """
+    eval_cfg = config.get("eval", {})
+    if "max_episode_steps" in eval_cfg:
+        env = config.get("env", {})
+        frames_per_step = env.get("frame_skip", 1) if env.get("kind") == "atari" else 1
+        eval_cfg["max_episode_frames"] = eval_cfg.pop("max_episode_steps") * frames_per_step
+        eval_cfg.setdefault("deterministic", True)
+    return config
 
 
 def checkpoint_payload(shared: Any, config: dict[str, Any], run_state: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +113,7 @@ def resume_config(run_dir: Path, overrides: list[str]) -> tuple[DictConfig, dict
     ckpt = load_checkpoint(run_dir / FILENAME)
     for override in overrides:
         key = override.split("=", 1)[0].lstrip("+~")
-        if isinstance(ckpt["config"].get(key), dict):
+        if isinstance(ckpt["config"].get(key), dict) or key == "profile":
             raise ConfigError(f"{override}: config group {key!r} cannot be changed when resuming")
     cfg = OmegaConf.merge(OmegaConf.structured(Config), ckpt["config"])  # typed top-level keys again
     OmegaConf.set_struct(cfg, True)

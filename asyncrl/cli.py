@@ -30,7 +30,7 @@ from asyncrl.registry import algorithms, store_configs
 from asyncrl.summary import write_summary
 
 APP = "asyncrl"
-GROUPS = ("algo", "env", "optim", "runtime", "logger")
+GROUPS = ("algo", "env", "optim", "profile", "runtime", "logger")
 SECTIONS = ("model", "eval", "checkpoint", "wandb")
 MULTIRUN_FLAGS = ("-m", "--multirun")
 
@@ -175,7 +175,7 @@ def _job(cfg: DictConfig) -> None:
     ret = summary["final_eval_return"]
     ret_text = "-" if ret is None else f"{ret:.1f}"
     print(f"{summary['status']}: {summary['global_steps']:,} steps in {summary['wall_s']:.1f} s "
-          f"({summary['steps_per_s']:,.0f} steps/s), greedy eval return {ret_text}")
+          f"({summary['steps_per_s']:,.0f} steps/s), eval return {ret_text}")
     print(f"run directory: {run_dir}")
     if summary["status"] == "interrupted":
         sys.exit(130)

@@ -172,6 +172,8 @@ ENV_SCHEMAS: dict[str, type[Schema]] = {"gym": EnvConfig, "atari": AtariEnvConfi
 OPTIMIZERS = ("rmsprop", "rmsprop_shared", "sgd_momentum")
 RUNTIMES = ("processes", "threads", "ray")
 SYNC_UNITS = ("steps", "seconds")
+ANNEAL_OVER = ("steps", "budget")
+LR_SCALINGS = ("none", "sqrt")
 PROGRESS_MODES = ("auto", "bar", "log", "off")
 LOGGERS = ("none", "wandb")
 WANDB_MODES = ("online", "offline", "disabled")
@@ -194,7 +196,13 @@ class OptimConfig(Schema):
     alpha: float = 0.99  # RMSProp's decay of the squared-gradient average, or the momentum coefficient
     eps: float = 0.1  # RMSProp's epsilon, inside the square root (unused by sgd_momentum)
     shared_stats: bool = True  # one statistics tensor in shared memory for all workers (RMSProp only)
-    anneal_lr: bool = True  # lr falls linearly to 0 at total_steps
+    anneal_lr: bool = True  # lr falls linearly to 0 over the run (see anneal_over)
+    # Over what the lr anneals: steps (to 0 at total_steps, the paper) | budget (to 0 when the first
+    # of total_steps and time_limit_s runs out: a run on a time budget ends with its lr at 0).
+    anneal_over: str = "steps"
+    # lr x sqrt(envs_per_worker) (sqrt) or lr as given (none): a worker stepping K envs updates
+    # with K segments at once, a K-times larger batch.
+    lr_scaling: str = "none"
     grad_clip: float | None = 40.0  # each update's gradient norm is clipped to this (null: no clipping)
 
     def check(self) -> None:
@@ -203,6 +211,8 @@ class OptimConfig(Schema):
                 "optim=rmsprop_shared shares its statistics; for per-worker statistics use optim=rmsprop",
                 self.shared_stats)
         require(self.lr > 0, "lr", "must be > 0", self.lr)
+        require_choice(self.anneal_over, "anneal_over", ANNEAL_OVER)
+        require_choice(self.lr_scaling, "lr_scaling", LR_SCALINGS)
         require(0.0 <= self.alpha < 1.0, "alpha", "must be in [0, 1)", self.alpha)
         require(self.eps > 0, "eps", "must be > 0", self.eps)
         if self.grad_clip is not None:
@@ -280,19 +290,32 @@ class ModelConfig(Schema):
 
 @dataclass
 class EvalConfig(Schema):
-    """Greedy evaluation by the main process, in a background thread.
+    """Evaluation by the main process, in a background thread.
 
     Every ``interval`` global steps (0: only at the end) on a snapshot of the
-    shared network, so workers never wait for it; and once at the end.
+    shared network, so workers never wait for it; and once at the end, which
+    prints each episode as it ends. The policy is the algorithm's evaluation
+    policy unless ``deterministic``: A3C samples from its policy (as it
+    acted while learning); the value-based methods act epsilon-greedily with
+    epsilon 0.05 (DQN's evaluation protocol).
     """
 
     interval: int = 0  # global steps between evaluations (0: only at the end)
-    episodes: int = 10  # greedy episodes per evaluation (0: no evaluation)
-    max_episode_steps: int = 10_000  # an evaluation episode is cut off after this many steps
+    episodes: int = 10  # episodes per evaluation (0: no evaluation)
+    # An evaluation episode ends after this much game time: 18,000 frames = 5 minutes at the
+    # ALE's 60 frames/s (DQN's protocol). Frames = agent steps x frames_per_step (1 off Atari).
+    max_episode_frames: int = 18_000
+    # No new evaluation episode starts once this many agent steps are played (null: as many as
+    # the run has trained, so a short run's evaluation stays short; at least one episode).
+    max_steps: int | None = None
+    deterministic: bool = False  # true: greedy actions instead of the evaluation policy
 
     def check(self) -> None:
         require(self.episodes >= 0, "episodes", "must be >= 0", self.episodes)
         require(self.interval >= 0, "interval", "must be >= 0 (0: only at the end)", self.interval)
+        require_positive(self, "max_episode_frames")
+        if self.max_steps is not None:
+            require(self.max_steps >= 1, "max_steps", "must be >= 1 or null", self.max_steps)
 
 
 @dataclass
@@ -351,6 +374,8 @@ class Config(Schema):
     # if its step budget were spent (status finished); 0: no limit. For runs on a time budget.
     time_limit_s: float = 0.0
     progress: str = "auto"  # auto | bar | log | off
+    # The settings profile the run was composed with (the `profile` group): paper | fast.
+    profile: str = "paper"
 
     def check(self) -> None:
         require_positive(self, "workers", "total_steps", "envs_per_worker")
@@ -373,10 +398,21 @@ def loguniform(low: float, high: float, key: Any) -> float:
     return math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
 
 
+def if_atari(atari_value: Any, other_value: Any, *, _root_: DictConfig) -> Any:
+    """``atari_value`` when the run's env is an Atari game (``env.kind=atari``), else ``other_value``.
+
+    A profile (``conf/profile/``) uses it for settings that only suit Atari:
+    ``envs_per_worker: ${if_atari:8,1}``.
+    """
+    return atari_value if OmegaConf.select(_root_, "env.kind", default="gym") == "atari" else other_value
+
+
 def register_resolvers() -> None:
-    """Register asyncrl's OmegaConf resolvers (``loguniform``); safe to call twice."""
+    """Register asyncrl's OmegaConf resolvers (``loguniform``, ``if_atari``); safe to call twice."""
     if not OmegaConf.has_resolver("loguniform"):
         OmegaConf.register_new_resolver("loguniform", loguniform)
+    if not OmegaConf.has_resolver("if_atari"):
+        OmegaConf.register_new_resolver("if_atari", if_atari)
 
 
 def register_configs() -> None:

@@ -148,7 +148,9 @@ def changed(values: dict[str, Any], cls: type) -> list[str]:
 def group_section(group: str, comments: dict[tuple[str, str], str]) -> list[str]:
     """Every schema the group's options extend, then each option with what it changes."""
     options = sorted(p.stem for p in (CONF / group).glob("*.yaml"))
-    nodes = {opt: composed(f"{group}={opt}", *([] if group == "env" else NEUTRAL))[group] for opt in options}
+    # Under profile=paper, which sets no key away from its schema default: what remains is the option's own.
+    nodes = {opt: composed(f"{group}={opt}", "profile=paper", *([] if group == "env" else NEUTRAL))[group]
+             for opt in options}
     node_types = {opt: type_of(group, opt) for opt in options}
     lines = [f"## `{group}`", "", f"Options: {', '.join(f'`{o}`' for o in options)}.", ""]
     for cls in dict.fromkeys(node_types.values()):
@@ -200,7 +202,8 @@ def render() -> str:
             "when this file is stale; edit those, not this page).",
             "",
             "`python -m asyncrl KEY=VALUE ...` composes `conf/config.yaml`: one option of each group",
-            "(`algo=a3c env=cartpole optim=rmsprop_shared runtime=processes logger=none` by default), then the",
+            "(`algo=a3c env=cartpole optim=rmsprop_shared profile=fast runtime=processes logger=none` by",
+            "default), then the",
             "top-level keys, then `conf/tuned/<algo>_<env>.yaml` when that file exists, then the command line.",
             "The composed config is then merged into the schemas (the algorithm's from its declaration, the",
             "env's by `env.kind`): a key no schema declares, in any form (`key=`, `+key=`, `++key=`, a preset",
@@ -222,6 +225,11 @@ def render() -> str:
     lines += yaml_files_section(
         "logger", "## `logger`",
         "Options of a global group: each file sets top-level keys (`logger`, and `wandb.*` above).")
+    lines += yaml_files_section(
+        "profile", "## `profile`",
+        "Options of a global group: each file sets top-level keys, after the other groups and before the "
+        "tuned presets (which, like the command line, override it). `${if_atari:A,B}` is A when the run's "
+        "env is an Atari game (`env.kind=atari`), else B.")
     lines += yaml_files_section(
         "tuned", "## Tuned presets (`conf/tuned/`)",
         "Applied automatically, after the top-level keys, when `algo` and `env` match the file name "

@@ -18,7 +18,7 @@ from asyncrl.agent import Agent
 from asyncrl.build import RunParts
 from asyncrl.checkpoint import FILENAME, checkpoint_payload, save_checkpoint
 from asyncrl.config import to_plain
-from asyncrl.evaluation import BackgroundEvaluator, EvalResult
+from asyncrl.evaluation import BackgroundEvaluator, EvalResult, plan_evaluation, print_episode
 from asyncrl.metrics import EpisodeStats, JsonlWriter, Progress, Record, WandbSink
 from asyncrl.runtime.shared import SharedState
 
@@ -57,7 +57,7 @@ class RunRecorder:
         self.time_limit_reached = False
         self.end_time: float | None = None  # set when the workers have stopped
         self.parts = parts
-        self.evaluator = BackgroundEvaluator(cfg.eval.episodes, cfg.eval.max_episode_steps, cfg.seed + EVAL_SEED)
+        self.evaluator = BackgroundEvaluator(cfg.eval.episodes, cfg.seed + EVAL_SEED)
         self.next_eval = self._next_multiple(cfg.eval.interval)
         self.next_checkpoint = self._next_multiple(cfg.checkpoint.interval)
         self.last_progress = time.monotonic()
@@ -125,6 +125,16 @@ class RunRecorder:
                          self.cfg.seed + EVAL_SEED)
         return self.evaluator.start(snapshot)
 
+    def final_evaluation(self) -> None:
+        """The end-of-run evaluation; unless ``progress=off`` it says what it plays and prints each episode."""
+        if self.cfg.progress != "off":
+            plan = plan_evaluation(self.cfg, self.parts.algorithm.learner, self.shared.global_step,
+                                   self.cfg.eval.episodes)
+            print(f"evaluating: {plan.describe()}", flush=True)
+            self.evaluator.report = print_episode
+        self.start_evaluation()
+        self.collect_evaluation(self.evaluator.wait())
+
     def collect_evaluation(self, finished: tuple[int, EvalResult] | None) -> None:
         """Record a finished evaluation (eval/* keys) and keep the best mean."""
         if finished is None:
@@ -132,7 +142,8 @@ class RunRecorder:
         step, result = finished
         std = float(torch.tensor(result.returns).std(unbiased=False)) if result.returns else None
         self.write({"type": "eval", "global_step": step, "eval/return_mean": result.mean, "eval/return_std": std,
-                    "eval/returns": result.returns, "eval/lengths": result.lengths})
+                    "eval/returns": result.returns, "eval/lengths": result.lengths, "eval/cut_off": result.truncated,
+                    "eval/planned_episodes": result.planned, "eval/stopped_early": result.stopped_early})
         self.state["last_eval_return"] = result.mean
         best = self.state["best_eval_return"]
         if result.mean is not None and (best is None or result.mean > best):

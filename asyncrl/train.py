@@ -10,6 +10,7 @@ the run directory's writer in :mod:`asyncrl.recorder`, the summary in
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -84,6 +85,8 @@ def run_training(parts: RunParts, run_dir: Path, ckpt: dict[str, Any] | None = N
     if cfg.logger == "wandb":
         sink = WandbSink(cfg.wandb, to_plain(cfg), run_dir, run_dir.name, cfg.wandb.group or wandb_group)
     start = time.time()
+    if cfg.time_limit_s > 0:  # the workers' lr schedule reads it (optim.anneal_over=budget)
+        parts = dataclasses.replace(parts, deadline=start + cfg.time_limit_s)
     recorder = RunRecorder(parts, run_dir, shared, start, run_state, sink)
     if ckpt is not None:
         recorder.write({"type": "resume", "global_step": shared.global_step, "resumes": run_state["resumes"]})
@@ -104,8 +107,7 @@ def run_training(parts: RunParts, run_dir: Path, ckpt: dict[str, Any] | None = N
         if status != "interrupted":  # after Ctrl-C, do not wait for a periodic evaluation
             recorder.collect_evaluation(recorder.evaluator.wait())
         if status in ("finished", "solved") and cfg.eval.episodes > 0:
-            recorder.start_evaluation()
-            recorder.collect_evaluation(recorder.evaluator.wait())
+            recorder.final_evaluation()
     except KeyboardInterrupt:
         status = "interrupted"
     except OSError:

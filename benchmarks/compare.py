@@ -10,7 +10,7 @@ medians with ranges over the runs of each group:
   episode where that mean reaches it (medians over the runs that did); without,
   the run's own solved criterion (``env.solved_return``) as summary.json has it;
 - steps/s (running): leaving out worker start-up;
-- final eval return: the greedy evaluation at the end (``eval.episodes``).
+- final eval return: the evaluation at the end of the run (``eval.*``).
 
 ``--window`` defaults to each run's ``env.solved_window``.
 

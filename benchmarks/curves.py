@@ -6,7 +6,9 @@ Reads any run directories (or sweep directories holding them) through their
 ``--by`` config keys, and draws each group's mean over its runs (seeds) with a
 band from the lowest to the highest run. Returns are first smoothed per run
 (mean of the last ``--window`` episodes) and put on a common grid; a run that
-ended before the others holds its last value.
+ended before the others holds its last value. Runs that stopped themselves on
+reaching a score (``stop_when_solved``) say so in the legend, with a dotted
+line at that score: their curve flattens there because they stopped.
 
 With one panel the figure goes to ``--out``. With several (the paper's Figure 1
 when given its five games: Breakout, BeamRider, Pong, Q*bert, Space Invaders)
@@ -30,7 +32,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import EngFormatter  # noqa: E402
-from runs import argument_parser, group_runs, load_episodes, load_runs, rolling_mean, write_figure  # noqa: E402
+from runs import (  # noqa: E402
+    argument_parser,
+    group_runs,
+    load_episodes,
+    load_runs,
+    rolling_mean,
+    shared_description,
+    stop_threshold,
+    write_figure,
+)
 
 X_AXES = {"steps": ("steps", "global agent steps"), "frames": ("frames", "frames"),
           "wall": ("wall", "wall time (s)")}
@@ -60,16 +71,24 @@ def draw_panel(ax: Any, runs: list[dict[str, Any]], keys: list[str], x_name: str
         if curve is None:
             continue
         grid, mean, lo, hi = curve
-        label = ", ".join(str(v) for v in group)
-        line = ax.plot(grid, mean, label=f"{label} ({len(members)} run{'' if len(members) == 1 else 's'})")[0]
+        label = f"{', '.join(str(v) for v in group)} ({len(members)} run{'' if len(members) == 1 else 's'}"
+        stops = {stop_threshold(run) for run in members}
+        stop = stops.pop() if len(stops) == 1 else None
+        # A run that stopped itself when solved holds its last value: its group's curve flattens at the
+        # stopping score, which says when the runs stopped, not how high they could go.
+        line = ax.plot(grid, mean, label=label + (f", stopped at {stop:g})" if stop is not None else ")"))[0]
         ax.fill_between(grid, lo, hi, color=line.get_color(), alpha=0.2)
+        if stop is not None:
+            ax.axhline(stop, color=line.get_color(), linestyle=":", linewidth=0.9)
     ax.set_xlabel(X_AXES[x_name][1])
     if x_name != "wall":
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 400k, 50M: no overlapping digits
     ax.set_ylabel(f"episode return (mean of last {window})")
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     # The legend's title names the grouping keys: a bare 8 or True says nothing on its own.
-    ax.legend(fontsize=7, title=", ".join(k.rsplit(".", 1)[-1] for k in keys), title_fontsize=7)
+    # algo.name reads as "algo", optim.lr as "lr".
+    ax.legend(fontsize=7, title=", ".join(k.removesuffix(".name").rsplit(".", 1)[-1] for k in keys),
+              title_fontsize=7)
     ax.grid(alpha=0.3)
 
 
@@ -81,11 +100,11 @@ def save_figure(panels: dict[str, list[dict[str, Any]]], keys: list[str], x_name
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.8 * nrows), squeeze=False)
     for ax, (name, runs) in zip(axes.flat, panels.items(), strict=False):
-        draw_panel(ax, runs, keys, x_name, window, name if len(panels) > 1 else title or name)
+        draw_panel(ax, runs, keys, x_name, window, name)
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
-    if title and len(panels) > 1:
-        fig.suptitle(title)
+    if title:
+        fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     write_figure(fig, out)
 
@@ -115,11 +134,13 @@ def main() -> None:
     parser.add_argument("--panels", default="env", help="config key: one panel per value (default: env id)")
     parser.add_argument("--x", choices=sorted(X_AXES), default="steps")
     parser.add_argument("--window", type=int, default=20, help="episodes in the smoothing window")
-    parser.add_argument("--title", default="")
+    parser.add_argument("--title", default=None,
+                        help="figure title (default: what the runs share, e.g. the algorithm and workers)")
     parser.add_argument("--out", type=Path, default=Path("curves.png"))
     args = parser.parse_args()
     runs = load_runs(parser, args.dirs, [*args.by, args.panels])
-    for path in plot(runs, args.by, args.panels, args.x, args.window, args.title, args.out):
+    title = args.title if args.title is not None else shared_description(runs, [*args.by, args.panels])
+    for path in plot(runs, args.by, args.panels, args.x, args.window, title, args.out):
         print(path)
 
 

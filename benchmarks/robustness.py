@@ -8,7 +8,8 @@ A run's final score is the mean return of its last ``--window`` episodes.
 Runs are grouped by ``--by`` config keys, by default ``optim_variant``
 (sgd_momentum, rmsprop, rmsprop_shared, from ``optim.name`` and ``optim.shared_stats``),
 and each group gets a scatter of final score against lr (log x), with
-``--thresholds`` drawn as dashed lines.
+``--thresholds`` drawn as labelled lines; the title says what the runs share
+(environment, algorithm, workers, budget) unless ``--title`` is given.
 
 Writes the figure to ``--out`` and a markdown summary next to it (``.md``):
 per group, the runs, lr range, median final score, how many runs' final
@@ -31,7 +32,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import NullFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 from runs import (  # noqa: E402
     argument_parser,
     config_value,
@@ -40,6 +41,7 @@ from runs import (  # noqa: E402
     load_runs,
     markdown_table,
     run_value,
+    shared_description,
     write_figure,
     write_text,
 )
@@ -81,30 +83,35 @@ def lr_range(lrs: list[float]) -> str:
     return f"{min(lrs):.1e}" if len(lrs) == 1 else f"{min(lrs):.1e}-{max(lrs):.1e}"
 
 
-def plot(groups: dict[str, list[tuple[float, float]]], thresholds: list[float], window: int, title: str,
-         out: Path) -> None:
-    """One log-x scatter of final score against lr per group, sharing both axes."""
+def figure(groups: dict[str, list[tuple[float, float]]], thresholds: list[float], window: int, title: str) -> Any:
+    """One log-x scatter of final score against lr per group, sharing both axes, thresholds in the legend."""
     ncols = min(len(groups), 3)
     nrows = math.ceil(len(groups) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.8 * nrows), squeeze=False,
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.9 * nrows + 0.4), squeeze=False,
                              sharex=True, sharey=True)
+    styles = ["--", ":", "-."]
     for ax, (label, pts) in zip(axes.flat, groups.items(), strict=False):
-        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=18)
-        for t in thresholds:
-            ax.axhline(t, color="grey", linestyle="--", linewidth=0.8)
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=18, zorder=3)
+        for i, t in enumerate(thresholds):
+            ax.axhline(t, color="grey", linestyle=styles[i % len(styles)], linewidth=0.9, label=f"score {t:g}")
         ax.set_xscale("log")
-        ax.xaxis.set_minor_formatter(NullFormatter())  # decade labels only; minor ones overlap
+        # Ticks at 1, 2 and 5 of each decade, all labelled: the sampled range spans about two decades.
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:.0e}".replace("e-0", "e-")))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
         ax.set_title(f"{label} ({len(pts)} runs)")
-        ax.set_xlabel("learning rate")
+        ax.set_xlabel("learning rate (log scale)")
         ax.grid(alpha=0.3)
+    if thresholds:
+        axes.flat[0].legend(fontsize=8, loc="upper left")
     for ax in axes[:, 0]:
-        ax.set_ylabel(f"final score (mean of last {window})")
+        ax.set_ylabel(f"final score (mean of last {window} episodes)")
     for ax in axes.flat[len(groups):]:
         ax.set_visible(False)
-    if title:
-        fig.suptitle(title)
+    fig.suptitle(title)
     fig.tight_layout()
-    write_figure(fig, out)
+    return fig
 
 
 def main() -> None:
@@ -113,13 +120,18 @@ def main() -> None:
                         help="config keys to group by (default: optim_variant, the optimizer variant)")
     parser.add_argument("--window", type=int, default=20, help="episodes in the final score")
     parser.add_argument("--thresholds", nargs="*", type=float, default=[], help="scores to count and draw")
-    parser.add_argument("--title", default="")
+    parser.add_argument("--title", default=None,
+                        help="figure title (default: what the runs share, e.g. the env, algorithm and budget)")
     parser.add_argument("--out", type=Path, default=Path("robustness.png"), help="the figure; summary goes to .md")
     args = parser.parse_args()
-    groups = points(load_runs(parser, args.dirs, args.by), args.by, args.window)
+    runs = load_runs(parser, args.dirs, args.by)
+    groups = points(runs, args.by, args.window)
     if not groups:
         parser.error("no run has any episode")
-    plot(groups, args.thresholds, args.window, args.title, args.out)
+    title = args.title
+    if title is None:
+        title = f"Final score against learning rate: {shared_description(runs, args.by)}"
+    write_figure(figure(groups, args.thresholds, args.window, title), args.out)
     write_text(args.out.with_suffix(".md"), summary_table(groups, args.thresholds, ", ".join(args.by)))
 
 

@@ -22,6 +22,7 @@ mean.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import statistics
 import sys
@@ -104,7 +105,10 @@ class Episodes:
 def load_episodes(run: Path) -> Episodes:
     """Global step, frames, wall seconds and return of every episode in metrics.jsonl."""
     rows: list[tuple[float, float, float, float]] = []
-    with (run / "metrics.jsonl").open(encoding="utf-8") as f:
+    path = run / "metrics.jsonl"
+    # A run kept in the repository (benchmarks/keep_run.py) holds only its episodes, compressed.
+    with path.open(encoding="utf-8") if path.exists() else gzip.open(run / "metrics.jsonl.gz", "rt",
+                                                                         encoding="utf-8") as f:
         for line in f:
             if '"episode"' not in line:
                 continue
@@ -153,6 +157,36 @@ def group_runs(runs: list[dict[str, Any]], keys: list[str]) -> dict[tuple, list[
     for run in runs:
         groups[tuple(run_value(run, k) for k in keys)].append(run)
     return dict(sorted(groups.items(), key=lambda kv: tuple(str(v) for v in kv[0])))
+
+
+def shared_description(runs: list[dict[str, Any]], skip: list[str] = ()) -> str:
+    """What every run has in common, for a figure's title: ``CartPole-v1, a3c, 2 workers, 50k steps``.
+
+    Keys in ``skip`` (the grouping keys, which vary by design) are left out,
+    as is any key whose value differs between runs. The step budget is named
+    only for runs that do not stop when solved (the others end early).
+    """
+    def common(key: str) -> Any:
+        values = {str(run_value(run, key)) for run in runs}
+        return run_value(runs[0], key) if len(values) == 1 and key not in skip else None
+
+    parts = [str(v) for v in (common("env"), common("algo.name")) if v is not None]
+    workers, envs = common("workers"), common("envs_per_worker")
+    if workers is not None:
+        per_worker = f" x {envs} envs" if envs and envs > 1 else ""
+        parts.append(f"{workers} worker{'' if workers == 1 else 's'}{per_worker}")
+    steps = common("total_steps")
+    if steps is not None and common("stop_when_solved") is False:
+        parts.append(f"{steps / 1000:g}k steps each")
+    return ", ".join(parts)
+
+
+def stop_threshold(run: dict[str, Any]) -> float | None:
+    """The score at which the run stopped itself (``stop_when_solved``), None when it ran its whole budget."""
+    if not config_value(run["config"], "stop_when_solved"):
+        return None
+    value = config_value(run["config"], "env.solved_return")
+    return None if value is None else float(value)
 
 
 def median_range(values: list[float], fmt: str) -> str:

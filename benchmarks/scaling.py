@@ -37,6 +37,7 @@ from runs import (  # noqa: E402
     load_runs,
     markdown_table,
     median_range,
+    shared_description,
     write_figure,
     write_text,
 )
@@ -96,27 +97,39 @@ def speedup_table(rows: list[dict[str, Any]], cores: int) -> str:
     return markdown_table(header, lines)
 
 
-def plot(rows: list[dict[str, Any]], reference: float, cores: int, out: Path) -> None:
-    """Speedup in wall time and steps to the reference against workers, one line per group."""
-    fig, (ax_speed, ax_steps) = plt.subplots(1, 2, figsize=(11, 4.2))
+def figure(rows: list[dict[str, Any]], reference: float, window: int, cores: int, title: str) -> Any:
+    """Grouped bars per worker count: speedup in wall time, and median steps to the reference (min-max whiskers).
+
+    Bars rather than lines: with two or three worker counts, lines of groups
+    that scale alike lie on top of each other.
+    """
+    fig, (ax_speed, ax_steps) = plt.subplots(1, 2, figsize=(11, 4.6))
     counts = sorted({row["workers"] for row in rows})
-    for group in dict.fromkeys(row["group"] for row in rows):
-        mine = [r for r in rows if r["group"] == group and r["wall"] is not None]
+    groups = list(dict.fromkeys(row["group"] for row in rows))
+    width = 0.8 / len(groups)
+    for i, group in enumerate(groups):
+        mine = {r["workers"]: r for r in rows if r["group"] == group and r["wall"] is not None}
+        xs = [counts.index(w) + (i - (len(groups) - 1) / 2) * width for w in mine]
         label = ", ".join(str(v) for v in group)
-        ax_speed.plot([r["workers"] for r in mine], [r["wall_speedup"] for r in mine], "o-", label=label)
-        ax_steps.plot([r["workers"] for r in mine], [r["steps"] for r in mine], "o-", label=label)
-    ax_speed.plot(counts, [w / counts[0] for w in counts], "k:", label="linear")
+        bars = ax_speed.bar(xs, [r["wall_speedup"] for r in mine.values()], width, label=label)
+        ax_speed.bar_label(bars, fmt="%.2f", fontsize=7)
+        steps = [r["steps"] for r in mine.values()]
+        spans = [[s - min(r[0] for r in m["reached"]) for s, m in zip(steps, mine.values(), strict=True)],
+                 [max(r[0] for r in m["reached"]) - s for s, m in zip(steps, mine.values(), strict=True)]]
+        ax_steps.bar(xs, steps, width, yerr=spans, capsize=2, label=label, error_kw={"linewidth": 0.8})
+    for j, w in enumerate(counts):
+        ax_speed.hlines(w / counts[0], j - 0.45, j + 0.45, colors="k", linestyles=":",
+                        label="linear" if j == 0 else None)
     for ax in (ax_speed, ax_steps):
-        if counts[-1] > cores:
-            ax.axvspan(cores + 0.5, counts[-1] + 0.5, color="grey", alpha=0.15, label=f"> {cores} cores")
-        ax.set_xticks(counts)
-        ax.set_xlabel("workers")
-        ax.grid(alpha=0.3)
+        ax.set_xticks(range(len(counts)), [f"{w}{' (> cores)' if w > cores else ''}" for w in counts])
+        ax.set_xlabel(f"workers ({cores} cores)")
+        ax.grid(alpha=0.3, axis="y")
         ax.legend(fontsize=8)
-    ax_speed.set_ylabel(f"speedup in wall time to {reference:g}")
-    ax_steps.set_ylabel(f"steps to {reference:g} (median)")
+    ax_speed.set_ylabel(f"speedup in wall time to {reference:g} (ratio of medians)")
+    ax_steps.set_ylabel(f"steps to {reference:g} (median, min-max over seeds)")
+    fig.suptitle(f"{title}\nreaching a mean of {reference:g} over the last {window} episodes")
     fig.tight_layout()
-    write_figure(fig, out)
+    return fig
 
 
 def main() -> None:
@@ -126,10 +139,15 @@ def main() -> None:
     parser.add_argument("--by", nargs="+", default=["algo.name"], help="config keys: one table block per group")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1,
                         help="cores of the machine the runs ran on (default: this machine's)")
+    parser.add_argument("--title", default=None,
+                        help="figure title (default: what the runs share, e.g. the environment)")
     parser.add_argument("--out", type=Path, default=Path("scaling.png"), help="the plot; tables go to .md")
     args = parser.parse_args()
-    rows = scaling_rows(load_runs(parser, args.dirs, args.by), args.by, args.reference, args.window)
-    plot(rows, args.reference, args.cores, args.out)
+    runs = load_runs(parser, args.dirs, args.by)
+    rows = scaling_rows(runs, args.by, args.reference, args.window)
+    title = args.title if args.title is not None else (
+        f"Scaling with workers: {shared_description(runs, [*args.by, 'workers'])}")
+    write_figure(figure(rows, args.reference, args.window, args.cores, title), args.out)
     text = (f"{detail_table(rows, args.by, args.reference, args.cores)}\n\n"
             f"Speedup in wall time to {args.reference:g} (* = more workers than the {args.cores} cores):\n\n"
             f"{speedup_table(rows, args.cores)}")

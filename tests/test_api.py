@@ -147,11 +147,11 @@ def test_agent_load_acts_on_a_batch_and_carries_the_lstm_state(lstm_run: Path):
 
 def test_agent_load_from_a_checkpoint_file_and_evaluate(lstm_run: Path):
     agent = asyncrl.Agent.load(lstm_run / "checkpoint.pt")
-    report = agent.evaluate(episodes=3, seed=4, max_episode_steps=20)
+    report = agent.evaluate(episodes=3, seed=4, max_episode_frames=20)
     assert set(report) >= {"checkpoint_step", "episodes", "epsilon", "seed", "returns", "lengths", "mean", "std"}
     assert len(report["returns"]) == 3 and all(n <= 20 for n in report["lengths"])
     assert report["mean"] == pytest.approx(sum(report["returns"]) / 3)
-    assert agent.evaluate(episodes=3, seed=4, max_episode_steps=20) == report  # seeded: the same episodes
+    assert agent.evaluate(episodes=3, seed=4, max_episode_frames=20) == report  # seeded: the same episodes
 
 
 def test_a_value_agent_explores_only_when_not_deterministic():
@@ -188,7 +188,7 @@ def test_checkpoints_of_the_current_format_written_before_the_registry_still_loa
                                                                                           name: str):
     saved = ROOT / "tests" / "data" / name  # written by the release before the algorithm registry
     agent = asyncrl.Agent.load(saved)
-    assert agent.global_step > 300 and len(agent.evaluate(episodes=1, max_episode_steps=30)["returns"]) == 1
+    assert agent.global_step > 300 and len(agent.evaluate(episodes=1, max_episode_frames=30)["returns"]) == 1
     run = tmp_path / "run"
     run.mkdir()
     (run / "checkpoint.pt").write_bytes(saved.read_bytes())

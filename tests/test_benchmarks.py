@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 
@@ -15,18 +16,22 @@ from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import matplotlib.pyplot as plt  # noqa: E402
+import robustness  # noqa: E402
+import scaling  # noqa: E402
 from curves import draw_panel  # noqa: E402
-from runs import find_runs, load_run  # noqa: E402
+from runs import find_runs, load_episodes, load_run, shared_description  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def fake_run(path: Path, returns: list[float], *, algo: str = "a3c", seed: int = 0, workers: int = 2,
              env: str = "CartPole-v1", step: int = 100, wall: float = 0.1, optim: dict[str, Any] | None = None,
-             summary: dict[str, Any] | None = None, record_config: bool = False) -> None:
+             summary: dict[str, Any] | None = None, record_config: bool = False,
+             config_extra: dict[str, Any] | None = None) -> None:
     """A run directory: episode i ends at global step ``step * (i + 1)`` and ``wall * i`` seconds."""
     config = {"algo": {"name": algo}, "env": {"name": env.lower(), "solved_window": 20}, "workers": workers,
-              "seed": seed, "optim": optim or {"name": "rmsprop", "lr": 7e-4, "shared_stats": True}}
+              "seed": seed, "optim": optim or {"name": "rmsprop", "lr": 7e-4, "shared_stats": True},
+              **(config_extra or {})}
     (path / ".hydra").mkdir(parents=True)
     (path / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
     episodes = [{"type": "episode", "global_step": step * (i + 1), "frames": 4 * step * (i + 1), "wall_s": wall * i,
@@ -160,7 +165,98 @@ def test_curves_legend_names_the_grouping_key_and_each_group(tmp_path: Path):
     plt.close(fig)
 
 
-@pytest.mark.parametrize("script", ["compare.py", "curves.py", "scaling.py", "robustness.py"])
+def visible_tick_labels(ax: Any) -> list[str]:
+    """The x tick labels inside the view, after drawing."""
+    ax.figure.canvas.draw()
+    lo, hi = ax.get_xlim()
+    return [label.get_text() for tick, label in zip(ax.get_xticks(), ax.get_xticklabels(), strict=True)
+            if lo <= tick <= hi and label.get_text()]
+
+
+def test_robustness_figure_labels_the_lr_axis_and_each_threshold():
+    groups = {"rmsprop": [(1.2e-4, 20.0), (9e-4, 150.0), (8e-3, 480.0)], "sgd_momentum": [(2e-4, 30.0)]}
+    fig = robustness.figure(groups, [195, 475], 20, "A3C on CartPole-v1")
+    ax = fig.axes[0]
+    # Two decades of lr get ticks at 1, 2 and 5 of each, every one labelled (not one lone 1e-3).
+    assert visible_tick_labels(ax) == ["1e-4", "2e-4", "5e-4", "1e-3", "2e-3", "5e-3"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["score 195", "score 475"]
+    assert fig.texts[0].get_text() == "A3C on CartPole-v1"
+    plt.close(fig)
+
+
+def test_scaling_figure_keeps_groups_that_scale_alike_apart(tmp_path: Path):
+    # Both algorithms scale identically, so lines would lie on top of each other; bars sit side by side.
+    for algo in ("a3c", "one_step_q"):
+        for workers, wall in ((1, 0.4), (2, 0.2)):
+            fake_run(tmp_path / algo / str(workers), RAMP, algo=algo, workers=workers, wall=wall)
+    runs = [load_run(r) for r in find_runs([tmp_path])]
+    rows = scaling.scaling_rows(runs, ["algo.name"], 100, 5)
+    title = f"Scaling with workers: {shared_description(runs, ['algo.name', 'workers'])}"
+    fig = scaling.figure(rows, 100, 5, 2, title)
+    ax_speed = fig.axes[0]
+    centres = [(round(p.get_x() + p.get_width() / 2, 6), p.get_height()) for p in ax_speed.patches]
+    assert len(centres) == 4 and len({x for x, _ in centres}) == 4
+    assert sorted(h for _, h in centres) == pytest.approx([1.0, 1.0, 2.0, 2.0])
+    assert fig.texts[0].get_text() == ("Scaling with workers: CartPole-v1\n"
+                                       "reaching a mean of 100 over the last 5 episodes")
+    plt.close(fig)
+
+
+def test_shared_description_names_what_every_run_has_in_common(tmp_path: Path):
+    for seed in range(2):
+        fake_run(tmp_path / str(seed), RAMP, seed=seed, record_config=True, env="CartPole-v1",
+                 config_extra={"total_steps": 50000, "stop_when_solved": False, "envs_per_worker": 1})
+    fake_run(tmp_path / "other", RAMP, algo="nstep_q", record_config=True,
+             config_extra={"total_steps": 50000, "stop_when_solved": False, "envs_per_worker": 1})
+    runs = [load_run(r) for r in find_runs([tmp_path])]
+    assert shared_description(runs[:2]) == "CartPole-v1, a3c, 2 workers, 50k steps each"
+    assert shared_description(runs) == "CartPole-v1, 2 workers, 50k steps each"  # algo differs
+    assert shared_description(runs, ["workers"]) == "CartPole-v1, 50k steps each"
+
+
+def test_curves_say_when_runs_stopped_themselves_at_a_score(tmp_path: Path):
+    stop = {"stop_when_solved": True, "env": {"name": "cartpole", "solved_window": 20, "solved_return": 195}}
+    for seed in range(2):
+        fake_run(tmp_path / "q" / str(seed), RAMP, algo="one_step_q", seed=seed, config_extra=stop)
+    fake_run(tmp_path / "a3c", RAMP, config_extra={"stop_when_solved": False})
+    fig, ax = plt.subplots()
+    draw_panel(ax, [load_run(r) for r in find_runs([tmp_path])], ["algo.name"], "steps", 5, "CartPole-v1")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a3c (1 run)",
+                                                                   "one_step_q (2 runs, stopped at 195)"]
+    dotted = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert len(dotted) == 1 and list(dotted[0].get_ydata()) == [195, 195]
+    plt.close(fig)
+
+
+def test_score_at_reads_the_last_100_mean_at_each_wall_time_beside_the_anchors(tmp_path: Path):
+    # Episode i ends at 6 i seconds with return i; the hour-long run played 300 episodes.
+    fake_run(tmp_path / "breakout", [float(i) for i in range(300)], env="ALE/Breakout-v5", wall=6.0,
+             summary={"wall_s": 3600.0})
+    fake_run(tmp_path / "pong", [-21.0] * 100, env="ALE/Pong-v5", wall=6.0, summary={"wall_s": 1000.0})
+    out = tmp_path / "table.md"
+    proc = run_script("score_at.py", tmp_path, "--minutes", "15", "30", "60", "--out", out)
+    rows = {r[0]: r for r in table_rows(proc.stdout)}
+    # 15 min: episodes 0-150 done, the last 100 are 51-150 (mean 100.5, 151 x 400 frames); then all 300 (249.5).
+    assert rows["ALE/Breakout-v5"][1:] == ["a3c", "1", "100 (0.1M)", "250 (0.1M)", "250 (0.1M)", "10.0", "268",
+                                           "538"]
+    # A run that had stopped (after 1,000 s) has no score at 30 and 60 minutes; Pong has no anchors.
+    assert rows["ALE/Pong-v5"][3:] == ["-21.0 (0.0M)", "-", "-", "-", "-", "-"]
+    assert out.read_text().strip() == proc.stdout.strip() and "Anchors: one hour of training" in proc.stdout
+
+
+def test_a_kept_run_reads_as_the_run_did(tmp_path: Path):
+    fake_run(tmp_path / "run", RAMP, env="ALE/Breakout-v5", summary={"wall_s": 3600.0})
+    proc = run_script("keep_run.py", tmp_path / "run", tmp_path / "kept")
+    assert proc.stdout.strip() == f"kept 30 episodes of {tmp_path / 'run'} in {tmp_path / 'kept'}"
+    kept = tmp_path / "kept"
+    assert sorted(p.name for p in kept.iterdir()) == [".hydra", "metrics.jsonl.gz", "summary.json"]
+    original, copy = load_episodes(tmp_path / "run"), load_episodes(kept)
+    for name in ("steps", "frames", "wall", "returns"):
+        assert np.array_equal(getattr(original, name), getattr(copy, name))
+    assert load_run(kept)["config"] == load_run(tmp_path / "run")["config"]
+
+
+@pytest.mark.parametrize("script", ["compare.py", "curves.py", "scaling.py", "robustness.py", "score_at.py"])
 def test_help_and_no_runs(tmp_path: Path, script: str):
     assert "--out" in run_script(script, "--help").stdout
     args = ["--reference", "1"] if script == "scaling.py" else []

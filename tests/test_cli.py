@@ -50,7 +50,7 @@ def test_short_run_writes_the_contracted_files(run_dir: Path, runtime: str):
 
 
 def test_time_limit_stops_a_run_as_finished(run_dir: Path):
-    proc = run_cli("total_steps=100000000", "stop_when_solved=false", "time_limit_s=4", "eval.episodes=1",
+    proc = run_cli("total_steps=100000000", "stop_when_solved=false", "time_limit_s=6", "eval.episodes=1",
                    f"hydra.run.dir={run_dir}")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((run_dir / "summary.json").read_text())

@@ -30,6 +30,13 @@ def test_eval_json_has_the_requested_episodes(cartpole_run: Path):
     assert proc.returncode == 0, proc.stderr
     report = json.loads((cartpole_run / "eval.json").read_text())
     assert len(report["returns"]) == len(report["lengths"]) == 4 == report["episodes"]
+    # The same rules as a run's own evaluation, said first; then one line per episode as it ends.
+    lines = proc.stdout.splitlines()
+    budget = max(report["checkpoint_step"], 18_000)  # as many steps as it trained, at least one bounded episode
+    assert lines[0].endswith(f"each, no new one after {budget:,} steps in all; actions sampled from the policy, "
+                             f"and a uniformly random action with probability 0.05")
+    assert [line.split(":")[0] for line in lines[1:5]] == [f"eval episode {i}/4" for i in range(1, 5)]
+    assert report["policy"] == "actions sampled from the policy, and a uniformly random action with probability 0.05"
     assert report["mean"] == pytest.approx(sum(report["returns"]) / 4)
     assert report["epsilon"] == 0.05 and report["videos"] == []
     # CartPole pays 1 per step: returns equal lengths.
@@ -49,7 +56,7 @@ def test_atari_video(tmp_path: Path):
     run_dir = tmp_path / "run"
     proc = run_cli("env=breakout", "workers=1", "total_steps=200", "eval.episodes=0", f"hydra.run.dir={run_dir}")
     assert proc.returncode == 0, proc.stderr
-    proc = evaluate(str(run_dir), "episodes=1", "video=true", "max_episode_steps=150")
+    proc = evaluate(str(run_dir), "episodes=1", "video=true", "max_episode_frames=600")
     assert proc.returncode == 0, proc.stderr
     videos = list((run_dir / "videos").glob("*.mp4"))
     assert len(videos) == 1 and videos[0].stat().st_size > 1000

@@ -55,6 +55,10 @@ class A3C(Learner):
     bounds for Box actions.
     """
 
+    # Evaluation samples, as the agent acted while it learned: a stochastic policy's greedy action can
+    # loop forever (Breakout without FIRE), and its entropy is part of what was learned.
+    evaluation_policy = "actions sampled from the policy"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.policy = policy_for(self.action_space)

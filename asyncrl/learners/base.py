@@ -67,6 +67,9 @@ class Learner(ABC):
     too, not here.
     """
 
+    # What ``play`` does when not deterministic, in words (evaluations print it).
+    evaluation_policy = "the learner's own evaluation policy"
+
     def __init__(self, model: nn.Module, cfg: Any, action_space: gym.Space | int, rng: np.random.Generator) -> None:
         """``action_space`` is the env's; an int n stands for Discrete(n)."""
         self.model = model

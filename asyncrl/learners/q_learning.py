@@ -85,6 +85,7 @@ class QLearner(Learner):
     # Outside training, ``play`` acts epsilon-greedily with this epsilon unless
     # deterministic (the DQN evaluation protocol).
     eval_epsilon = 0.05
+    evaluation_policy = f"epsilon-greedy actions with epsilon {eval_epsilon}"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

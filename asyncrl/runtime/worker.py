@@ -113,7 +113,7 @@ class ActorLearner:
         self.local_params = list(self.local.parameters())
         self.shared_params = list(shared.model.parameters())
         self.optimizer = parts.optimizer(self.shared_params, shared.optim_state)
-        self.lr = parts.lr_schedule()
+        self.lr = parts.lr_schedule(spec.start_time)
         self.grad_clip = cfg.optim.grad_clip
         self.report_interval_s = cfg.runtime.report_interval_s
         self.max_nonfinite = cfg.runtime.max_nonfinite_updates
