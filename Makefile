@@ -61,9 +61,9 @@ bench-cartpole-speed: $(STAMP)
 	done
 	$(PY) benchmarks/compare.py $(BENCH)/cartpole-speed --by algo.name runtime.kind workers
 
-# The paper's comparisons on CartPole-v1 (docs/results.md). About 18, 40 and 9
-# minutes on the 2-core machine (shared, under load). Each target ends with the tables and figures
-# under $(BENCH). `make bench-cartpole` runs all three.
+# The paper's comparisons on CartPole-v1 (docs/results.md). About 12, 20 and 5 minutes on an
+# idle 2-core machine. Each target ends with the tables and figures under $(BENCH).
+# `make bench-cartpole` runs all three.
 bench-cartpole: bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling
 
 # 4 algorithms x 3 optimizers x 3 seeds, 2 workers, a fixed 100k-step budget
@@ -127,16 +127,18 @@ bench-cartpole-lstm: $(STAMP)
 score-curves = for x in frames wall; do $(PY) benchmarks/curves.py $(or $(3),$(BENCH)/$(1)) --by $(or $(4),algo.name) \
 	  --x $$x --window $(2) --out $(BENCH)/$(1)-$$x.png || exit 1; done
 
+# The Atari runs of docs/results.md below were made before profiles existed: profile=paper
+# (lr 7e-4 unscaled, annealed over total_steps) with envs_per_worker=8 repeats them.
 # A3C on Pong, 2 workers x 8 envs, until the mean of the last 10 games reaches +18
 # or 3 hours; curves against frames and wall time.
 bench-pong-a3c: $(STAMP)
-	$(PY) -m asyncrl algo=a3c env=pong workers=2 envs_per_worker=8 total_steps=20000000 time_limit_s=10800 \
+	$(PY) -m asyncrl algo=a3c env=pong profile=paper workers=2 envs_per_worker=8 total_steps=20000000 time_limit_s=10800 \
 	  checkpoint.interval=1000000 eval.episodes=5 progress=log hydra.run.dir=$(BENCH)/pong-a3c
 	$(call score-curves,pong-a3c,10)
 
 # A3C on Breakout, 2 workers x 8 envs, one hour of wall time.
 bench-breakout-a3c: $(STAMP)
-	$(PY) -m asyncrl algo=a3c env=breakout workers=2 envs_per_worker=8 total_steps=100000000 time_limit_s=3600 \
+	$(PY) -m asyncrl algo=a3c env=breakout profile=paper workers=2 envs_per_worker=8 total_steps=100000000 time_limit_s=3600 \
 	  stop_when_solved=false checkpoint.interval=1000000 eval.episodes=5 progress=log hydra.run.dir=$(BENCH)/breakout-a3c
 	$(call score-curves,breakout-a3c,100)
 
@@ -145,7 +147,7 @@ bench-breakout-a3c: $(STAMP)
 # 1,000 games reaches 2 (a random policy: about 1.3), and both curves.
 bench-breakout-scaling: $(STAMP)
 	test -f $(BENCH)/breakout-a3c/summary.json || { echo "bench-breakout-scaling: run make bench-breakout-a3c first"; exit 1; }
-	$(PY) -m asyncrl algo=a3c env=breakout workers=1 envs_per_worker=8 total_steps=100000000 time_limit_s=3000 \
+	$(PY) -m asyncrl algo=a3c env=breakout profile=paper workers=1 envs_per_worker=8 total_steps=100000000 time_limit_s=3000 \
 	  stop_when_solved=false checkpoint.interval=1000000 eval.episodes=5 progress=log \
 	  hydra.run.dir=$(BENCH)/breakout-scaling/workers1
 	$(PY) benchmarks/scaling.py $(BENCH)/breakout-a3c $(BENCH)/breakout-scaling/workers1 --reference 2 --window 1000 \
@@ -154,7 +156,7 @@ bench-breakout-scaling: $(STAMP)
 
 # The four algorithms on Pong, 2 workers x 8 envs, 15 minutes each (1 hour in all).
 bench-pong-algos: $(STAMP)
-	$(PY) -m asyncrl -m algo=a3c,nstep_q,one_step_q,one_step_sarsa env=pong workers=2 envs_per_worker=8 \
+	$(PY) -m asyncrl -m algo=a3c,nstep_q,one_step_q,one_step_sarsa env=pong profile=paper workers=2 envs_per_worker=8 \
 	  total_steps=20000000 time_limit_s=900 stop_when_solved=false eval.episodes=3 progress=off \
 	  hydra.sweep.dir=$(BENCH)/pong-algos
 	$(PY) benchmarks/compare.py $(BENCH)/pong-algos --by algo.name --window 10 --out $(BENCH)/pong-algos.md

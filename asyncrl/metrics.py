@@ -91,10 +91,13 @@ class EpisodeStats:
 class Progress:
     """Steps, steps/s and recent mean return: a rich bar or periodic log lines."""
 
-    def __init__(self, total_steps: int, mode: str = "auto", log_every_s: float = 10.0) -> None:
+    def __init__(self, total_steps: int, mode: str = "auto", log_every_s: float = 10.0,
+                 time_limit_s: float = 0.0) -> None:
+        """``time_limit_s`` > 0: the run also ends then, so the ETA is at most the time left."""
         if mode == "auto":
             mode = "bar" if sys.stdout.isatty() else "log"
         self.mode, self.total, self.log_every_s = mode, total_steps, log_every_s
+        self.time_limit_s = time_limit_s
         self.start = time.monotonic()
         self.last_log = self.start
         self.bar: RichProgress | None = None
@@ -119,6 +122,8 @@ class Progress:
             self.last_log = now
             pct = 100.0 * global_step / self.total
             eta = (self.total - global_step) / rate if rate > 0 else float("inf")
+            if self.time_limit_s > 0:
+                eta = min(eta, max(0.0, self.time_limit_s - (now - self.start)))
             print(f"step {global_step:,}/{self.total:,} ({pct:.0f}%)  {rate:,.0f} steps/s  "
                   f"ETA {eta:,.0f} s  recent return {ret}", flush=True)
 

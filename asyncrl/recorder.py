@@ -51,7 +51,7 @@ class RunRecorder:
         self.writer = JsonlWriter(run_dir / "metrics.jsonl")
         self.wandb = wandb_sink
         self.start_step = shared.global_step
-        self.progress = Progress(cfg.total_steps, cfg.progress)
+        self.progress = Progress(cfg.total_steps, cfg.progress, time_limit_s=cfg.time_limit_s)
         self.episodes = EpisodeStats(cfg.env.solved_window, cfg.env.solved_return)
         self.startup_s: float | None = None  # this invocation's worker start-up (until the first record)
         self.time_limit_reached = False

@@ -160,11 +160,12 @@ def group_runs(runs: list[dict[str, Any]], keys: list[str]) -> dict[tuple, list[
 
 
 def shared_description(runs: list[dict[str, Any]], skip: list[str] = ()) -> str:
-    """What every run has in common, for a figure's title: ``CartPole-v1, a3c, 2 workers, 50k steps``.
+    """What every run has in common, for a figure's title: ``CartPole-v1, a3c, 2 workers, 50k steps each``.
 
     Keys in ``skip`` (the grouping keys, which vary by design) are left out,
-    as is any key whose value differs between runs. The step budget is named
-    only for runs that do not stop when solved (the others end early).
+    as is any key whose value differs between runs. A time limit is named
+    when the runs had one; otherwise the step budget, only for runs that do
+    not stop when solved (the others end early).
     """
     def common(key: str) -> Any:
         values = {str(run_value(run, key)) for run in runs}
@@ -175,9 +176,14 @@ def shared_description(runs: list[dict[str, Any]], skip: list[str] = ()) -> str:
     if workers is not None:
         per_worker = f" x {envs} envs" if envs and envs > 1 else ""
         parts.append(f"{workers} worker{'' if workers == 1 else 's'}{per_worker}")
-    steps = common("total_steps")
-    if steps is not None and common("stop_when_solved") is False:
-        parts.append(f"{steps / 1000:g}k steps each")
+    profile = common("profile")
+    if profile is not None:
+        parts.append(f"profile={profile}")
+    steps, limit = common("total_steps"), common("time_limit_s")
+    if limit:  # the time limit ends these runs, not their (large) step budget
+        parts.append(f"{limit / 60:g} min each")
+    elif steps is not None and common("stop_when_solved") is False:
+        parts.append(f"{steps / 1e6:g}M steps each" if steps >= 1_000_000 else f"{steps / 1000:g}k steps each")
     return ", ".join(parts)
 
 

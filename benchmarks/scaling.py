@@ -111,7 +111,9 @@ def figure(rows: list[dict[str, Any]], reference: float, window: int, cores: int
         mine = {r["workers"]: r for r in rows if r["group"] == group and r["wall"] is not None}
         xs = [counts.index(w) + (i - (len(groups) - 1) / 2) * width for w in mine]
         label = ", ".join(str(v) for v in group)
-        bars = ax_speed.bar(xs, [r["wall_speedup"] for r in mine.values()], width, label=label)
+        # No speedup where the fewest workers never reached the reference: no bar there.
+        speed = [(x, r["wall_speedup"]) for x, r in zip(xs, mine.values(), strict=True) if r["wall_speedup"]]
+        bars = ax_speed.bar([x for x, _ in speed], [v for _, v in speed], width, label=label)
         ax_speed.bar_label(bars, fmt="%.2f", fontsize=7)
         steps = [r["steps"] for r in mine.values()]
         spans = [[s - min(r[0] for r in m["reached"]) for s, m in zip(steps, mine.values(), strict=True)],

@@ -212,6 +212,12 @@ def test_shared_description_names_what_every_run_has_in_common(tmp_path: Path):
     assert shared_description(runs[:2]) == "CartPole-v1, a3c, 2 workers, 50k steps each"
     assert shared_description(runs) == "CartPole-v1, 2 workers, 50k steps each"  # algo differs
     assert shared_description(runs, ["workers"]) == "CartPole-v1, 50k steps each"
+    hour = tmp_path / "hour"
+    fake_run(hour / "run", RAMP, env="ALE/Breakout-v5", record_config=True,
+             config_extra={"total_steps": 100_000_000, "stop_when_solved": False, "time_limit_s": 3600.0,
+                           "envs_per_worker": 8, "profile": "fast"})
+    assert shared_description([load_run(hour / "run")]) == "ALE/Breakout-v5, a3c, 2 workers x 8 envs, profile=fast, " \
+                                                            "60 min each"
 
 
 def test_curves_say_when_runs_stopped_themselves_at_a_score(tmp_path: Path):

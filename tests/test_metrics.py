@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from asyncrl.metrics import EpisodeStats, solved_at
+from asyncrl.metrics import EpisodeStats, Progress, solved_at
 
 
 def test_solved_at_is_the_first_full_window_whose_mean_reaches_the_threshold():
@@ -33,3 +33,11 @@ def test_no_solved_return_is_never_solved():
     for r in (1e9, 1e9):
         stats.add(r)
     assert not stats.solved
+
+
+def test_the_logged_eta_is_at_most_the_time_left_of_a_time_limited_run(capsys):
+    progress = Progress(total_steps=1_000_000_000, mode="log", log_every_s=0.0, time_limit_s=160.0)
+    progress.start -= 100.0  # 100 s in, at 10 steps/s: the step budget alone would take 1e8 s more
+    progress.update(1000, 1.0)
+    eta = float(capsys.readouterr().out.split("ETA ")[1].split(" s")[0].replace(",", ""))
+    assert 59.0 <= eta <= 60.0
