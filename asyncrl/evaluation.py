@@ -58,7 +58,7 @@ class EvalPlan:
                 f"{self.policy}")
 
 
-def plan_evaluation(config: Config, learner: type[Learner] | Learner, trained_steps: int, episodes: int,
+def plan_evaluation(config: Config, learner: Learner, trained_steps: int, episodes: int,
                     deterministic: bool | None = None, epsilon: float = 0.0, max_episode_frames: int | None = None,
                     max_steps: int | None = None) -> EvalPlan:
     """The plan of an evaluation of an agent that trained ``trained_steps`` steps; unset values from ``config.eval``.
@@ -171,6 +171,8 @@ class BackgroundEvaluator:
     def _run(self, agent: Agent) -> None:
         try:
             plan = agent.plan(self.episodes)
+            if self.report is not None:  # an evaluation that prints as it goes says first what it plays
+                print(f"evaluating: {plan.describe()}", flush=True)
             self.result = (agent.global_step, agent.play(plan, self.seed, report=self.report))
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread by poll()
             self.error = exc

@@ -18,7 +18,7 @@ from asyncrl.agent import Agent
 from asyncrl.build import RunParts
 from asyncrl.checkpoint import FILENAME, checkpoint_payload, save_checkpoint
 from asyncrl.config import to_plain
-from asyncrl.evaluation import BackgroundEvaluator, EvalResult, plan_evaluation, print_episode
+from asyncrl.evaluation import BackgroundEvaluator, EvalResult, print_episode
 from asyncrl.metrics import EpisodeStats, JsonlWriter, Progress, Record, WandbSink
 from asyncrl.runtime.shared import SharedState
 
@@ -128,9 +128,6 @@ class RunRecorder:
     def final_evaluation(self) -> None:
         """The end-of-run evaluation; unless ``progress=off`` it says what it plays and prints each episode."""
         if self.cfg.progress != "off":
-            plan = plan_evaluation(self.cfg, self.parts.algorithm.learner, self.shared.global_step,
-                                   self.cfg.eval.episodes)
-            print(f"evaluating: {plan.describe()}", flush=True)
             self.evaluator.report = print_episode
         self.start_evaluation()
         self.collect_evaluation(self.evaluator.wait())
