@@ -46,12 +46,14 @@ def test_a3c_gaussian_learns_inverted_pendulum_with_two_workers(run_dir: Path):
     # Continuous actions (issue 9): the mean of the last 20 training episodes reaches 950
     # (of 1000) within 300k steps; seeds 0-2 solved at 121k-149k steps (docs/results.md).
     pytest.importorskip("mujoco")
+    # The final evaluation plays the policy's mean (eval.deterministic): the claim below is that the
+    # mean action holds the pole, not that the sampled one always does.
     proc = run_cli("algo=a3c", "env=inverted_pendulum", "workers=2", "total_steps=300000", "eval.episodes=3",
-                   f"hydra.run.dir={run_dir}", timeout=400)
+                   "eval.deterministic=true", f"hydra.run.dir={run_dir}", timeout=400)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((run_dir / "summary.json").read_text())
     episodes = [r for r in read_jsonl(run_dir / "metrics.jsonl") if r["type"] == "episode"]
     best = best_mean(episodes)
     assert summary["status"] == "solved", f"best last-20 mean {best} in {summary['global_steps']} steps"
     assert solved_at([e["episode_return"] for e in episodes], 20, 950) is not None
-    assert summary["final_eval_return"] >= 950  # the greedy (mean) policy holds the pole too
+    assert summary["final_eval_return"] >= 950  # the mean action holds the pole too
