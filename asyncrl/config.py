@@ -12,7 +12,9 @@ Sampled values: :func:`register_resolvers` adds the OmegaConf resolver
 ``${loguniform:LOW,HIGH,KEY}``, a number drawn from LogUniform(LOW, HIGH) that
 depends only on KEY (e.g. ``optim.lr='${loguniform:1e-4,1e-2,${seed}}'``,
 one learning rate per seed as in the paper's robustness study). The run
-resolves it once; ``summary.json`` records the resolved config.
+resolves it once; ``summary.json`` records the resolved config. Two more
+resolvers serve the shipped configs: ``${if_atari:A,B}`` (A on Atari, B on
+any other env) and ``${of_total_steps:F}`` (a fraction F of ``total_steps``).
 
 Units: every step count here (``total_steps``, ``target_interval``,
 ``eps_anneal``) counts *agent steps* summed over all workers. One agent step is
@@ -407,10 +409,22 @@ def if_atari(atari_value: Any, other_value: Any, *, _root_: DictConfig) -> Any:
     return atari_value if OmegaConf.select(_root_, "env.kind", default="gym") == "atari" else other_value
 
 
+def of_total_steps(fraction: float, *, _root_: DictConfig) -> int:
+    """``fraction`` of the run's ``total_steps``, in agent steps (at least 1).
+
+    A schedule written ``eps_anneal: ${of_total_steps:0.1}`` lasts the first tenth of
+    whatever budget the run has, so a short run still explores and then exploits;
+    a number of steps given instead (``algo.eps_anneal=20000``) stands as it is.
+    """
+    return max(1, round(float(fraction) * int(_root_.total_steps)))
+
+
 def register_resolvers() -> None:
-    """Register asyncrl's OmegaConf resolvers (``loguniform``, ``if_atari``); safe to call twice."""
+    """Register asyncrl's OmegaConf resolvers (``loguniform``, ``if_atari``, ``of_total_steps``); safe to call twice."""
     if not OmegaConf.has_resolver("loguniform"):
         OmegaConf.register_new_resolver("loguniform", loguniform)
+    if not OmegaConf.has_resolver("of_total_steps"):
+        OmegaConf.register_new_resolver("of_total_steps", of_total_steps)
     if not OmegaConf.has_resolver("if_atari"):
         OmegaConf.register_new_resolver("if_atari", if_atari)
 
@@ -420,7 +434,12 @@ def register_configs() -> None:
     from hydra.core.config_store import ConfigStore
 
     register_resolvers()
-    ConfigStore.instance().store(name="config_schema", node=Config)
+    store = ConfigStore.instance()
+    store.store(name="config_schema", node=Config)
+    # Each env option extends its family's schema (`- /schema/env/gym@_here_` in its defaults), so every
+    # declared key has its default in the composed node and can be set as `env.key=value`.
+    for kind, schema in ENV_SCHEMAS.items():
+        store.store(group="schema/env", name=kind, node=schema)
 
 
 def to_plain(cfg: DictConfig | Schema) -> dict[str, Any]:

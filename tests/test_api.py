@@ -16,7 +16,7 @@ import torch
 from omegaconf import OmegaConf
 
 import asyncrl
-from asyncrl.build import build_run, finalize
+from asyncrl.build import build_run, compose, finalize, schema_for
 from asyncrl.checkpoint import load_checkpoint
 from asyncrl.config import to_plain
 from asyncrl.learners import A3CConfig, NStepQConfig
@@ -63,6 +63,19 @@ def test_a_key_a_preset_file_adds_is_refused_too():
     plain["algo"]["entropy_betta"] = 0.1  # what a preset file with a typo would merge in
     with pytest.raises(asyncrl.ConfigError, match=r"^algo\.entropy_betta: not a config option"):
         finalize(plain)
+
+
+@pytest.mark.parametrize("group", ["env", "algo"])
+def test_every_key_a_schema_declares_can_be_set_on_any_option_without_a_plus(group: str):
+    # Each option composes on top of its schema, so `env.solved_return=-100` works with env=gym
+    # although gym.yaml does not name it.
+    for option in sorted(p.stem for p in (ROOT / "conf" / group).glob("*.yaml")):
+        needs = {"gym": ["env.id=Acrobot-v1"], "atari": ["env.game=Pong"]}.get(option, [])
+        cfg = compose([f"{group}={option}", *needs])
+        declared = set(OmegaConf.to_container(schema_for(cfg)[group]))
+        assert declared <= set(cfg[group]), f"{group}={option} lacks {sorted(declared - set(cfg[group]))}"
+    cfg = compose(["env=gym", "env.id=Acrobot-v1", "env.solved_return=-100", "env.reward_scale=0.5"])
+    assert (cfg.env.solved_return, cfg.env.reward_scale) == (-100, 0.5)
 
 
 def test_learners_receive_typed_configs():

@@ -27,7 +27,7 @@ def test_every_schema_key_is_on_the_page():
                 continue
             assert f"{f.name}` |" in page, f"{cls.__name__}.{f.name} missing from the page"
     assert "`env=pong`" in page and "`solved_return=18`" in page  # an option's own value, composed by Hydra
-    assert "`tuned/nstep_q_cartpole.yaml`" in page and "`algo.t_max=20`" in page
+    assert "`tuned/nstep_q_cartpole.yaml`" in page and "`algo.eps_anneal=20000`" in page
 
 
 def test_a_key_without_a_comment_is_an_error():
