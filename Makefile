@@ -8,7 +8,7 @@ ARGS   ?=
 .PHONY: setup train test test-slow lint clean docs-config bench-cartpole-solve bench-cartpole-speed \
 	bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling bench-cartpole bench-throughput \
 	bench-pong-a3c bench-pong-algos bench-cartpole-lstm bench-breakout-a3c bench-breakout-scaling bench-ray \
-	bench-atari-hour atari-hour-figures
+	bench-atari-hour atari-hour-figures bench-small-tasks
 
 setup: $(STAMP)
 
@@ -183,6 +183,19 @@ bench-atari-hour: $(STAMP)
 atari-hour-figures: $(STAMP)
 	$(call score-curves,atari-hour,100,$(HOUR))
 	$(PY) benchmarks/score_at.py $(HOUR) --minutes 15 30 60 --window 100 --out $(BENCH)/atari-hour.md
+
+# ---- Small vector tasks through env=gym (docs/results.md) ----------------------------
+# The small-task settings, no tuned preset (env=gym has none), 3 seeds, 2 workers, each run
+# stopping at the task's solved threshold. SMALL_TASKS entries are id:threshold:budget:algos.
+SMALL_TASKS ?= Acrobot-v1:-100:300000:a3c,nstep_q,one_step_q,one_step_sarsa
+bench-small-tasks: $(STAMP)
+	for spec in $(SMALL_TASKS); do \
+	  id=$$(echo $$spec | cut -d: -f1); thr=$$(echo $$spec | cut -d: -f2); \
+	  budget=$$(echo $$spec | cut -d: -f3); algos=$$(echo $$spec | cut -d: -f4); \
+	  $(PY) -m asyncrl -m algo=$$algos env=gym env.id=$$id env.solved_return=$$thr total_steps=$$budget \
+	    seed=0,1,2 eval.episodes=0 progress=off hydra.sweep.dir=$(BENCH)/small-tasks/$$id || exit 1; \
+	  $(PY) benchmarks/compare.py $(BENCH)/small-tasks/$$id --by algo.name --out $(BENCH)/small-tasks/$$id.md; \
+	done
 
 # ---- Ray (docs/performance.md, docs/cluster.md) -------------------------------------
 # runtime=ray against runtime=processes on Breakout (1 group x 2 workers; 2 groups x 1 worker on a

@@ -73,7 +73,7 @@ def test_a_learner_from_outside_the_package_learns_cartpole(expected_sarsa, tmp_
     best = best_mean(episodes, WINDOW)
     assert at is not None, f"best last-{WINDOW} mean {best:.1f} in {result.summary['global_steps']} steps"
     assert result.summary["status"] == "solved" and result.summary["target_syncs"] >= 1
-    assert result.agent.evaluate(episodes=2)["mean"] > 100  # its greedy play balances the pole too
+    assert result.agent.evaluate(episodes=2, deterministic=True)["mean"] > 100  # its greedy play balances the pole
 
 
 def test_an_unknown_algo_key_of_an_outside_learner_is_refused(expected_sarsa):
