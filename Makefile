@@ -185,9 +185,12 @@ atari-hour-figures: $(STAMP)
 	$(PY) benchmarks/score_at.py $(HOUR) --minutes 15 30 60 --window 100 --out $(BENCH)/atari-hour.md
 
 # ---- Small vector tasks through env=gym (docs/results.md) ----------------------------
-# The small-task settings, no tuned preset (env=gym has none), 3 seeds, 2 workers, each run
-# stopping at the task's solved threshold. SMALL_TASKS entries are id:threshold:budget:algos.
-SMALL_TASKS ?= Acrobot-v1:-100:300000:a3c,nstep_q,one_step_q,one_step_sarsa
+# The small-task settings (A3C also conf/tuned/a3c_gym.yaml), 3 seeds, 2 workers, each run
+# stopping at the task's solved threshold (gymnasium's reward_threshold). SMALL_TASKS entries are
+# id:threshold:budget:algos. About 35 minutes on 2 cores; `make bench-small-tasks SMALL_TASKS=...` for one.
+ALL_ALGOS := a3c,nstep_q,one_step_q,one_step_sarsa
+SMALL_TASKS ?= Acrobot-v1:-100:500000:$(ALL_ALGOS) MountainCar-v0:-110:300000:$(ALL_ALGOS) \
+	LunarLander-v3:200:500000:$(ALL_ALGOS)
 bench-small-tasks: $(STAMP)
 	for spec in $(SMALL_TASKS); do \
 	  id=$$(echo $$spec | cut -d: -f1); thr=$$(echo $$spec | cut -d: -f2); \
