@@ -268,9 +268,10 @@ def test_a_second_sigint_forces_the_exit(run_dir: Path):
 def test_a_key_no_schema_declares_in_a_preset_file_is_refused_in_one_line(tmp_path: Path):
     presets = tmp_path / "presets"
     (presets / "tuned").mkdir(parents=True)
-    (presets / "tuned" / "a3c_gym.yaml").write_text("# @package _global_\nalgo:\n  entropy_betta: 0.1\n")
+    # A combination the package has no preset for (a packaged file would take precedence).
+    (presets / "tuned" / "nstep_q_gym.yaml").write_text("# @package _global_\nalgo:\n  entropy_betta: 0.1\n")
     run_dir = tmp_path / "run"
-    proc = run_cli("env=gym", "env.id=Acrobot-v1", f"hydra.searchpath=[file://{presets}]",
+    proc = run_cli("algo=nstep_q", "env=gym", "env.id=Acrobot-v1", f"hydra.searchpath=[file://{presets}]",
                    f"hydra.run.dir={run_dir}", timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: algo.entropy_betta: not a config option (no schema declares it)"
