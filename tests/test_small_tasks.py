@@ -78,3 +78,29 @@ def test_every_small_task_departure_from_the_atari_settings_is_documented(algo: 
     assert section, "docs/algorithms.md has no 'Small vector tasks' section"
     undocumented = sorted(k for k in departures if f"`{k}`" not in section.group(0))
     assert not undocumented, f"departures missing from docs/algorithms.md: {undocumented}"
+
+
+
+# Task presets: env=gym with the task's id and threshold, plus what the three-seed runs measured
+# for one algorithm there (docs/results.md). The schedules follow the preset's budget.
+TASK_PRESETS = {
+    "lunar_lander": ("LunarLander-v3", 200, {
+        "one_step_q": {"optim.lr": (3e-3, 1e-3), "total_steps": (300_000, 500_000),
+                       "algo.eps_anneal": (30_000, 50_000)},
+        "nstep_q": {"algo.t_max": (20, 5), "total_steps": (300_000, 500_000), "algo.eps_anneal": (30_000, 50_000)},
+    }),
+    "acrobot": ("Acrobot-v1", -100, {
+        "one_step_sarsa": {"total_steps": (300_000, 500_000), "algo.eps_anneal": (30_000, 125_000)},
+    }),
+}
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+@pytest.mark.parametrize("preset", sorted(TASK_PRESETS))
+def test_a_task_preset_is_env_gym_plus_what_was_measured_for_its_algorithm(preset: str, algo: str):
+    env_id, threshold, tuned = TASK_PRESETS[preset]
+    composed = flat(to_plain(asyncrl.make_config(f"algo={algo}", f"env={preset}")))
+    generic = flat(to_plain(asyncrl.make_config(f"algo={algo}", "env=gym", f"env.id={env_id}",
+                                                f"env.solved_return={threshold}")))
+    differ = {k: (generic.get(k), composed[k]) for k in composed if composed[k] != generic.get(k)}
+    assert differ == {"env.name": ("gym", preset), **tuned.get(algo, {})}
