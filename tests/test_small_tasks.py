@@ -80,7 +80,6 @@ def test_every_small_task_departure_from_the_atari_settings_is_documented(algo: 
     assert not undocumented, f"departures missing from docs/algorithms.md: {undocumented}"
 
 
-
 # Task presets: env=gym with the task's id and threshold, plus what the three-seed runs measured
 # for one algorithm there (docs/results.md). The schedules follow the preset's budget.
 TASK_PRESETS = {
