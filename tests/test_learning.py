@@ -83,18 +83,18 @@ def test_learns_cartpole_with_two_workers(run_dir: Path, algo: str, threshold: i
 
 
 # Through env=gym with the small-task defaults and nothing else, at the budgets of the 3-seed tables in
-# docs/results.md (the same epsilon schedule): a bar far above random play and below solved (Acrobot
-# -100, LunarLander 200). There the last-20 mean reached the bar by: Acrobot -200, a3c 58k-161k steps,
-# nstep_q 76k-120k; LunarLander 50, one_step_sarsa 131k-205k; LunarLander 0, one_step_q 120k-200k.
-# One-step Q is held to LunarLander 0, rather than Acrobot -200 (63k, 280k and 309k, and a CI run that
-# missed in 500k) or LunarLander 50 (138k-202k, but a CI run's two seeds peaked at 42 and 49).
+# docs/results.md (the same epsilon schedule): a bar far above random play and below solved (Acrobot: random
+# about -491, solved -100; LunarLander: random about -180, solved 200). There the last-20 mean reached the
+# bar by: Acrobot -200, a3c 58k-161k steps, nstep_q 76k-120k; LunarLander 50, one_step_sarsa 131k-205k;
+# LunarLander 0, one_step_q 120k-200k. One-step Q is held to LunarLander 0, rather than Acrobot -200 (63k,
+# 280k and 309k, and a CI run that missed in 500k) or LunarLander 50 (138k-202k, but a CI run's two seeds
+# peaked at 42 and 49).
 SMALL_TASKS = [
     ("Acrobot-v1", "a3c", -200, 500_000),
     ("Acrobot-v1", "nstep_q", -200, 500_000),
     ("LunarLander-v3", "one_step_q", 0, 500_000),
     ("LunarLander-v3", "one_step_sarsa", 50, 500_000),
 ]
-RANDOM_RETURN = {"Acrobot-v1": -491, "LunarLander-v3": -180}  # about, for a uniformly random policy
 
 
 @pytest.mark.parametrize(("task", "algo", "threshold", "budget"), SMALL_TASKS)
@@ -103,8 +103,9 @@ def test_learns_a_small_task_with_the_small_task_defaults(run_dir: Path, task: s
     def miss(run: Path) -> str | None:
         episodes = episodes_of(run)
         returns = [e["episode_return"] for e in episodes]
-        # It starts nearer random play than the bar: the climb is learned.
-        assert sum(returns[:20]) / 20 < (RANDOM_RETURN[task] + threshold) / 2
+        # The run starts below the bar, so reaching it is learned. (Not "near random play": A3C's first
+        # 20 Acrobot episodes have averaged -283 in one CI run, four -500s and then already climbing.)
+        assert sum(returns[:20]) / 20 < threshold
         index = solved_at(returns, 20, threshold)
         if index is None:
             return f"best last-20 mean {best_mean(episodes):.1f} in {len(episodes)} episodes"
