@@ -8,7 +8,7 @@ ARGS   ?=
 .PHONY: setup train test test-slow lint clean docs-config bench-cartpole-solve bench-cartpole-speed \
 	bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling bench-cartpole bench-throughput \
 	bench-pong-a3c bench-pong-algos bench-cartpole-lstm bench-breakout-a3c bench-breakout-scaling bench-ray \
-	bench-atari-hour atari-hour-figures bench-small-tasks
+	bench-atari-hour atari-hour-figures bench-small-tasks bench-learning-claims
 
 setup: $(STAMP)
 
@@ -198,6 +198,28 @@ bench-small-tasks: $(STAMP)
 	  $(PY) -m asyncrl -m algo=$$algos env=gym env.id=$$id env.solved_return=$$thr total_steps=$$budget \
 	    seed=0,1,2 eval.episodes=0 progress=off hydra.sweep.dir=$(BENCH)/small-tasks/$$id || exit 1; \
 	  $(PY) benchmarks/compare.py $(BENCH)/small-tasks/$$id --by algo.name --out $(BENCH)/small-tasks/$$id.md; \
+	done
+
+# ---- The test suite's learning claims, with two workers (docs/results.md) ---------------
+# The learning tests train one worker with a pinned seed, which fixes the run. How often two Hogwild workers
+# reach the same bars within the same budgets is a rate over seeds, measured here: 10 seeds (0-9) per claim,
+# each run stopping at its bar. CartPole's four are bench-cartpole-solve. CLAIMS entries are
+# name:overrides (commas between overrides; no spaces). About 60 minutes on 2 cores.
+CLAIMS ?= \
+	acrobot-a3c:algo=a3c,env=gym,env.id=Acrobot-v1,env.solved_return=-200,total_steps=500000,eval.episodes=0 \
+	acrobot-nstep_q:algo=nstep_q,env=gym,env.id=Acrobot-v1,env.solved_return=-200,total_steps=500000,eval.episodes=0 \
+	lunar_lander-one_step_q:algo=one_step_q,env=gym,env.id=LunarLander-v3,env.solved_return=0,total_steps=500000,eval.episodes=0 \
+	lunar_lander-one_step_sarsa:algo=one_step_sarsa,env=gym,env.id=LunarLander-v3,env.solved_return=50,total_steps=500000,eval.episodes=0 \
+	inverted_pendulum-a3c:algo=a3c,env=inverted_pendulum,total_steps=300000,eval.episodes=3,eval.deterministic=true \
+	cartpole_novel-lstm:algo=a3c,env=cartpole_novel,model.lstm=true,env.solved_return=195,total_steps=300000,eval.episodes=0 \
+	cartpole_novel-feed_forward:algo=a3c,env=cartpole_novel,model.lstm=false,env.solved_return=195,total_steps=150000,eval.episodes=0
+bench-learning-claims: $(STAMP)
+	for spec in $(CLAIMS); do \
+	  name=$${spec%%:*}; overrides=$$(echo $${spec#*:} | tr ',' ' '); \
+	  $(PY) -m asyncrl -m $$overrides workers=2 "seed=range(0,10)" progress=off \
+	    hydra.sweep.dir=$(BENCH)/learning-claims/$$name || exit 1; \
+	  $(PY) benchmarks/compare.py $(BENCH)/learning-claims/$$name --by algo.name model.lstm \
+	    --out $(BENCH)/learning-claims/$$name.md || exit 1; \
 	done
 
 # ---- Ray (docs/performance.md, docs/cluster.md) -------------------------------------

@@ -1,8 +1,7 @@
-"""Faults: non-finite updates, a stuck worker, and reproducibility of 1-worker runs."""
+"""Faults: non-finite updates, a stuck worker, a run directory that cannot be written."""
 
 import json
 import math
-import time
 from pathlib import Path
 
 import torch
@@ -38,40 +37,12 @@ def test_non_finite_updates_in_a_row_stop_the_run_keeping_the_last_good_checkpoi
 
 
 def test_a_stuck_worker_is_reported_by_the_heartbeat(run_dir: Path):
-    start = time.monotonic()
     proc = run_cli("env=gym", "env.id=benchmarks.fault_envs:HangingCartPole-v0", "total_steps=1000000",
-                   "runtime.heartbeat_timeout_s=5", f"hydra.run.dir={run_dir}", timeout=120)
+                   "runtime.heartbeat_timeout_s=5", "runtime.join_timeout_s=2", f"hydra.run.dir={run_dir}",
+                   timeout=120)
     assert proc.returncode == 1
     assert "sent nothing for" in proc.stderr and "heartbeat_timeout_s=5" in proc.stderr
-    assert time.monotonic() - start < 90  # detected after 5 s, stopped within the join timeout
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "failed"
-
-
-def _without_timings(records: list[dict]) -> list[dict]:
-    """Episode, eval and worker records with their wall-clock fields removed.
-
-    Train and progress records are emitted on a wall-clock interval, so which
-    updates they average depends on timing; they are left out.
-    """
-    kept = [r for r in records if r["type"] in ("episode", "eval", "worker")]
-    return [{k: v for k, v in r.items() if k != "wall_s"} for r in kept]
-
-
-def test_one_worker_with_threads_is_reproducible(tmp_path: Path):
-    runs = []
-    for name in ("a", "b"):
-        run_dir = tmp_path / name
-        proc = run_cli("runtime=threads", "workers=1", "seed=7", "total_steps=6000", "stop_when_solved=false",
-                       "eval.episodes=3", f"hydra.run.dir={run_dir}")
-        assert proc.returncode == 0, proc.stderr
-        runs.append(_without_timings(read_jsonl(run_dir / "metrics.jsonl")))
-    assert len(runs[0]) > 50
-    assert runs[0] == runs[1]
-    other = tmp_path / "other-seed"
-    proc = run_cli("runtime=threads", "workers=1", "seed=8", "total_steps=6000", "stop_when_solved=false",
-                   "eval.episodes=3", f"hydra.run.dir={other}")
-    assert proc.returncode == 0, proc.stderr
-    assert _without_timings(read_jsonl(other / "metrics.jsonl")) != runs[0]
 
 
 def test_an_unwritable_run_directory_fails_cleanly_and_keeps_the_checkpoint(tmp_path: Path):

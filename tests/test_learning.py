@@ -1,137 +1,102 @@
-"""Each learner actually learns CartPole-v1 with 2 workers; A3C also InvertedPendulum-v5 (checked in CI).
+"""Each learner learns: one worker with a pinned seed, so each test repeats its run exactly.
 
-Through env=gym with the small-task defaults alone, A3C and n-step Q also learn Acrobot-v1, and
-one-step Q and one-step Sarsa LunarLander-v3 (return 0 and 50).
+With one worker a seed fixes the run (tests/test_reproducibility.py): these
+tests pass or fail the same way every time, and fail only when the code
+changes what a learner does. The criterion: the mean return of 20
+consecutive training episodes reaches the bar within the step budget
+(recomputed from metrics.jsonl), and the run started below it, so reaching
+it was learned. The comment of each case gives the step at which its seed
+reached the bar when the case was written, well inside the budget.
 
-The criterion is the issue's: the mean return of the last 20 training
-episodes reaches the threshold within the step budget. Runs stop once solved.
-
-Learning is a claim about most seeds, not every one: Hogwild with two workers does not repeat run to run,
-and a learner that solves a task in most seeds still misses in some (docs/results.md has the rates). So
-each test trains with seed 0 and, only if that run misses, with seed 1; it fails when both miss, naming
-what each reached. A broken learner misses every seed.
+How often two Hogwild workers reach the same bars is a rate over seeds,
+measured by `make bench-cartpole-solve` and `make bench-learning-claims`
+and recorded in docs/results.md.
 """
 
+from __future__ import annotations
+
 import json
-import warnings
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from asyncrl.metrics import solved_at
 from tests.conftest import read_jsonl, run_cli
 
-SEEDS = (0, 1)
-# Up to two training runs a test, so more than the suite's 300 s.
-pytestmark = pytest.mark.timeout(900)
+WINDOW = 20
 
 
-def best_mean(episodes: list[dict], window: int = 20) -> float:
+def best_mean(returns: list[float], window: int = WINDOW) -> float:
     """The best mean return over ``window`` consecutive episodes (for failure messages)."""
-    returns = [e["episode_return"] for e in episodes]
     return max((sum(returns[i - window:i]) / window for i in range(window, len(returns) + 1)), default=float("nan"))
 
 
-def episodes_of(run: Path) -> list[dict]:
-    return [r for r in read_jsonl(run / "metrics.jsonl") if r["type"] == "episode"]
+def train_one_worker(run_dir: Path, *overrides: str) -> tuple[dict[str, Any], list[dict]]:
+    """Train one worker process from the command line; its summary and episode records."""
+    proc = run_cli("workers=1", "progress=off", *overrides, f"hydra.run.dir={run_dir}", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    episodes = [r for r in read_jsonl(run_dir / "metrics.jsonl") if r["type"] == "episode"]
+    return summary, episodes
 
 
-def learns(run_dir: Path, overrides: list[str], miss: Callable[[Path], str | None]) -> Path:
-    """Train with each of SEEDS in turn until a run passes; return its directory, or fail naming every miss.
-
-    ``miss`` reads a finished run and returns why it falls short of the claim, or None when it does not.
-    """
-    misses = []
-    for seed in SEEDS:
-        run = run_dir / f"seed{seed}"
-        proc = run_cli(*overrides, f"seed={seed}", f"hydra.run.dir={run}", timeout=400)
-        assert proc.returncode == 0, proc.stderr
-        why = miss(run)
-        if why is None:
-            return run
-        misses.append(f"seed {seed}: {why}")
-        # In the summary of a passing run too, so a learner that starts to miss more often shows.
-        warnings.warn(f"{' '.join(overrides)}: seed {seed} missed ({why})", stacklevel=2)
-    pytest.fail("; ".join(misses))
+def assert_learns(summary: dict[str, Any], episodes: list[dict], bar: float, budget: int) -> int:
+    """The last-20 mean reached ``bar`` within ``budget`` steps, from below; the step where it did."""
+    returns = [e["episode_return"] for e in episodes]
+    assert sum(returns[:WINDOW]) / WINDOW < bar, "the run started at the bar: reaching it shows nothing"
+    index = solved_at(returns, WINDOW, bar)
+    assert index is not None, f"best last-{WINDOW} mean {best_mean(returns):.1f} in {summary['global_steps']} steps"
+    step = episodes[index]["global_step"]
+    assert step <= budget
+    return step
 
 
-# algo, threshold, step budget
-CASES = [
-    ("a3c", 475, 300_000),
-    ("nstep_q", 475, 300_000),
-    ("one_step_q", 195, 300_000),
-    ("one_step_sarsa", 195, 300_000),
+# algo, seed, bar, budget; the bars and budgets of the two-worker tests these replace.
+CARTPOLE = [
+    ("a3c", 0, 475, 300_000),             # reached at 86,839 steps
+    ("nstep_q", 0, 475, 300_000),         # 39,243
+    ("one_step_q", 0, 195, 300_000),      # 46,455
+    ("one_step_sarsa", 0, 195, 300_000),  # 33,542
 ]
 
 
-@pytest.mark.parametrize(("algo", "threshold", "budget"), CASES)
-def test_learns_cartpole_with_two_workers(run_dir: Path, algo: str, threshold: int, budget: int):
-    def miss(run: Path) -> str | None:
-        summary = json.loads((run / "summary.json").read_text())
-        episodes = episodes_of(run)
-        # Recompute the criterion from metrics.jsonl: the first window of 20 episodes at the threshold.
-        index = solved_at([e["episode_return"] for e in episodes], 20, threshold)
-        if index is None:
-            return f"best last-20 mean {best_mean(episodes):.1f} in {summary['global_steps']} steps"
-        assert episodes[index]["global_step"] <= budget
-        assert summary["status"] == "solved" and summary["solved_at_step"] == episodes[index]["global_step"]
-        return None
-
-    learns(run_dir, [f"algo={algo}", "env=cartpole", "workers=2", f"total_steps={budget}",
-                     f"env.solved_return={threshold}", "eval.episodes=3"], miss)
+@pytest.mark.parametrize(("algo", "seed", "bar", "budget"), CARTPOLE)
+def test_each_learner_learns_cartpole(run_dir: Path, algo: str, seed: int, bar: int, budget: int):
+    summary, episodes = train_one_worker(run_dir, f"algo={algo}", "env=cartpole", f"seed={seed}",
+                                         f"total_steps={budget}", f"env.solved_return={bar}", "eval.episodes=0")
+    step = assert_learns(summary, episodes, bar, budget)
+    assert summary["status"] == "solved" and summary["solved_at_step"] == step
 
 
-# Through env=gym with the small-task defaults and nothing else, at the budgets of the 3-seed tables in
-# docs/results.md (the same epsilon schedule): a bar far above random play and below solved (Acrobot: random
-# about -491, solved -100; LunarLander: random about -180, solved 200). There the last-20 mean reached the
-# bar by: Acrobot -200, a3c 58k-161k steps, nstep_q 76k-120k; LunarLander 50, one_step_sarsa 131k-205k;
-# LunarLander 0, one_step_q 120k-200k. One-step Q is held to LunarLander 0, rather than Acrobot -200 (63k,
-# 280k and 309k, and a CI run that missed in 500k) or LunarLander 50 (138k-202k, but a CI run's two seeds
-# peaked at 42 and 49).
+# Through env=gym with the small-task defaults and nothing else: bars far above random play and below
+# solved (Acrobot: random about -491, solved -100; LunarLander: random about -180, solved 200).
 SMALL_TASKS = [
-    ("Acrobot-v1", "a3c", -200, 500_000),
-    ("Acrobot-v1", "nstep_q", -200, 500_000),
-    ("LunarLander-v3", "one_step_q", 0, 500_000),
-    ("LunarLander-v3", "one_step_sarsa", 50, 500_000),
+    ("Acrobot-v1", "a3c", 0, -200, 500_000),                # 59,647
+    ("Acrobot-v1", "nstep_q", 0, -200, 500_000),            # 64,947
+    ("LunarLander-v3", "one_step_q", 0, 0, 500_000),       # 169,047
+    # Seed 0 reached 50 only at 351,668 steps; seed 1 leaves a wider margin to the budget.
+    ("LunarLander-v3", "one_step_sarsa", 1, 50, 500_000),  # 173,487
 ]
 
 
-@pytest.mark.parametrize(("task", "algo", "threshold", "budget"), SMALL_TASKS)
-def test_learns_a_small_task_with_the_small_task_defaults(run_dir: Path, task: str, algo: str, threshold: int,
-                                                          budget: int):
-    def miss(run: Path) -> str | None:
-        episodes = episodes_of(run)
-        returns = [e["episode_return"] for e in episodes]
-        # The run starts below the bar, so reaching it is learned. (Not "near random play": A3C's first
-        # 20 Acrobot episodes have averaged -283 in one CI run, four -500s and then already climbing.)
-        assert sum(returns[:20]) / 20 < threshold
-        index = solved_at(returns, 20, threshold)
-        if index is None:
-            return f"best last-20 mean {best_mean(episodes):.1f} in {len(episodes)} episodes"
-        assert episodes[index]["global_step"] <= budget
-        return None
-
-    learns(run_dir, [f"algo={algo}", "env=gym", f"env.id={task}", f"total_steps={budget}",
-                     f"env.solved_return={threshold}", "eval.episodes=0"], miss)
+@pytest.mark.parametrize(("task", "algo", "seed", "bar", "budget"), SMALL_TASKS)
+def test_each_learner_learns_a_small_task_with_the_small_task_defaults(run_dir: Path, task: str, algo: str,
+                                                                       seed: int, bar: int, budget: int):
+    summary, episodes = train_one_worker(run_dir, f"algo={algo}", "env=gym", f"env.id={task}", f"seed={seed}",
+                                         f"total_steps={budget}", f"env.solved_return={bar}", "eval.episodes=0")
+    assert_learns(summary, episodes, bar, budget)
 
 
-def test_a3c_gaussian_learns_inverted_pendulum_with_two_workers(run_dir: Path):
-    # Continuous actions: the mean of the last 20 training episodes reaches 950 (of 1000) within 300k
-    # steps; seeds 0-2 solved at 121k-207k steps (docs/results.md), and one CI run missed.
+def test_a3c_gaussian_learns_inverted_pendulum(run_dir: Path):
+    """Continuous actions: the last-20 mean reaches 950 (of 1000), and the policy's mean action then holds
+    the pole too (eval.deterministic). About 60 s: the whole budget runs, without early stop, so that the
+    evaluated parameters are determined (an early stop ends some steps after the solving episode). When
+    this was written the bar was reached at 128,610 steps and the mean action scored 1000."""
     pytest.importorskip("mujoco")
-
-    def miss(run: Path) -> str | None:
-        summary = json.loads((run / "summary.json").read_text())
-        episodes = episodes_of(run)
-        if summary["status"] != "solved":
-            return f"best last-20 mean {best_mean(episodes):.1f} in {summary['global_steps']} steps"
-        assert solved_at([e["episode_return"] for e in episodes], 20, 950) is not None
-        # The final evaluation plays the policy's mean (eval.deterministic): the mean action holds the
-        # pole too, not only the sampled one.
-        if summary["final_eval_return"] < 950:
-            return f"solved, but the mean action scored {summary['final_eval_return']:.1f} in evaluation"
-        return None
-
-    learns(run_dir, ["algo=a3c", "env=inverted_pendulum", "workers=2", "total_steps=300000", "eval.episodes=3",
-                     "eval.deterministic=true"], miss)
+    budget = 200_000  # stricter than the 300k of the two-worker test this replaces
+    summary, episodes = train_one_worker(run_dir, "algo=a3c", "env=inverted_pendulum", "seed=0",
+                                         f"total_steps={budget}", "stop_when_solved=false", "eval.episodes=3",
+                                         "eval.deterministic=true")
+    assert_learns(summary, episodes, 950, budget)
+    assert summary["final_eval_return"] >= 950

@@ -2,7 +2,8 @@
 
 The outside learner is docs/extending.md's n-step Expected Sarsa: its code
 block is written to a module outside the package, registered (in code, and
-through the ``asyncrl.algorithms`` entry-point group) and must learn CartPole.
+through the ``asyncrl.algorithms`` entry-point group) and must learn CartPole
+(one worker with a pinned seed, so the test repeats its run exactly).
 """
 
 from __future__ import annotations
@@ -63,16 +64,19 @@ def expected_sarsa(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_a_learner_from_outside_the_package_learns_cartpole(expected_sarsa, tmp_path: Path):
+    """One worker, seed 0, the whole budget (no early stop, so the greedy play evaluated is determined):
+    the last-20 mean reached 195 at 36,380 steps when this was written, and the greedy play lasted 371 steps."""
     cfg = asyncrl.make_config("algo=expected_sarsa", "env=cartpole", "optim.lr=3e-3", "model.activation=relu",
-                              total_steps=BUDGET, progress="off", env={"solved_return": THRESHOLD},
-                              eval={"episodes": 3})
+                              workers=1, seed=0, total_steps=BUDGET, stop_when_solved=False, progress="off",
+                              eval={"episodes": 0})
     assert isinstance(asyncrl.build.build_run(cfg).config.algo, expected_sarsa.ExpectedSarsaConfig)
     result = asyncrl.train(cfg, tmp_path / "run")
     episodes = [r for r in read_jsonl(result.run_dir / "metrics.jsonl") if r["type"] == "episode"]
-    at = solved_at([e["episode_return"] for e in episodes], WINDOW, THRESHOLD)
-    best = best_mean(episodes, WINDOW)
-    assert at is not None, f"best last-{WINDOW} mean {best:.1f} in {result.summary['global_steps']} steps"
-    assert result.summary["status"] == "solved" and result.summary["target_syncs"] >= 1
+    returns = [e["episode_return"] for e in episodes]
+    at = solved_at(returns, WINDOW, THRESHOLD)
+    assert at is not None, f"best last-{WINDOW} mean {best_mean(returns, WINDOW):.1f} in {BUDGET} steps"
+    assert sum(returns[:WINDOW]) / WINDOW < THRESHOLD  # learned, not there from the start
+    assert result.summary["target_syncs"] == result.summary["global_steps"] // 1000
     assert result.agent.evaluate(episodes=2, deterministic=True)["mean"] > 100  # its greedy play balances the pole
 
 

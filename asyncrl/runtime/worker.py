@@ -119,40 +119,50 @@ class ActorLearner:
         self.max_nonfinite = cfg.runtime.max_nonfinite_updates
         self.nonfinite_streak = 0
         self.frames_per_step = cfg.env.frames_per_step
+        self.rollout = Rollout(self.envs, self.learner, spec.seed, self.needs_next_action)
+        self.tracker, self.my_steps = MeanTracker(), 0
 
     def send(self, kind: str, **fields: Any) -> None:
         self.queue.put({"type": kind, "worker": self.spec.worker_id, **fields})
 
     def run(self) -> None:
         """Act and learn until the global budget is spent or the run is stopped."""
-        learner, shared, total = self.learner, self.shared, self.cfg.total_steps
-        rollout = Rollout(self.envs, learner, self.spec.seed, self.needs_next_action)
-        self.send("worker", seed=self.spec.seed, envs=self.envs.num_envs, **learner.worker_info())
-        tracker, my_steps = MeanTracker(), 0
+        shared, total = self.shared, self.cfg.total_steps
+        self.send("worker", seed=self.spec.seed, envs=self.envs.num_envs, **self.learner.worker_info())
         last_report, steps_at_report = time.monotonic(), 0
         global_step = shared.global_step
         while global_step < total and not shared.stop.is_set() and self.spec.main_alive():
-            copy_parameters(self.local_params, self.shared_params)
-            segment = rollout.collect(global_step)
-            metrics = self.update(segment, global_step)
-            steps = segment.actions.shape[0] * segment.actions.shape[1]
-            _, global_step = shared.advance(steps)
-            my_steps += steps
-            if metrics:  # empty when the update was skipped
-                tracker.add(metrics)
-            for env, episode_return, episode_length in rollout.finished_episodes():
-                self.send("episode", global_step=global_step, frames=global_step * self.frames_per_step,
-                          wall_s=time.time() - self.spec.start_time, episode_return=episode_return,
-                          episode_length=episode_length, env=env)
+            global_step = self.step(global_step)
             now = time.monotonic()
             if now - last_report >= self.report_interval_s:
-                rate = (my_steps - steps_at_report) / (now - last_report)
-                per_worker = {"steps_per_s": rate, **learner.exploration(global_step)}
+                rate = (self.my_steps - steps_at_report) / (now - last_report)
+                per_worker = {"steps_per_s": rate, **self.learner.exploration(global_step)}
                 wid = self.spec.worker_id
-                self.send("train", global_step=global_step, **{f"train/{k}": v for k, v in tracker.pop().items()},
+                self.send("train", global_step=global_step,
+                          **{f"train/{k}": v for k, v in self.tracker.pop().items()},
                           **{f"worker_{wid}/{k}": v for k, v in per_worker.items()})
-                last_report, steps_at_report = now, my_steps
+                last_report, steps_at_report = now, self.my_steps
         self.envs.close()
+
+    def step(self, global_step: int) -> int:
+        """One segment: refresh the local net from the shared one, act, update the shared parameters.
+
+        Sends the records of the episodes that ended in it; returns the global
+        step after it (other workers' steps included).
+        """
+        copy_parameters(self.local_params, self.shared_params)
+        segment = self.rollout.collect(global_step)
+        metrics = self.update(segment, global_step)
+        steps = segment.actions.shape[0] * segment.actions.shape[1]
+        _, global_step = self.shared.advance(steps)
+        self.my_steps += steps
+        if metrics:  # empty when the update was skipped
+            self.tracker.add(metrics)
+        for env, episode_return, episode_length in self.rollout.finished_episodes():
+            self.send("episode", global_step=global_step, frames=global_step * self.frames_per_step,
+                      wall_s=time.time() - self.spec.start_time, episode_return=episode_return,
+                      episode_length=episode_length, env=env)
+        return global_step
 
     def update(self, segment: Segment, global_step: int) -> dict[str, float]:
         """Loss, local backward, clipping, then the lock-free shared step.
