@@ -69,7 +69,7 @@ def test_unknown_game_is_one_clear_line(run_dir: Path):
                                          ("a3c", 3), ("one_step_sarsa", 3)])
 def test_short_breakout_run_of_each_algorithm(run_dir: Path, algo: str, k: int):
     """Each learner on Breakout, with the gymnasium stack (K = 1) and ale-py's vector env (K = 3)."""
-    proc = run_cli(f"algo={algo}", "env=breakout", "workers=2", f"envs_per_worker={k}", f"total_steps={1500 * k}",
+    proc = run_cli(f"algo={algo}", "env=breakout", "workers=1", f"envs_per_worker={k}", f"total_steps={1500 * k}",
                    "eval.episodes=1", "eval.max_episode_frames=12000", f"hydra.run.dir={run_dir}", timeout=240)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((run_dir / "summary.json").read_text())

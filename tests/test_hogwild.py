@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import queue
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -79,3 +80,22 @@ def test_each_workers_update_lands_on_the_shared_parameters(algo: str, optim: st
     assert shared.global_step == global_step == sum(w.my_steps for w in workers)
     if shared.target is not None:  # one sync per crossed multiple of target_interval, whoever crossed it
         assert shared.target_syncs.value == global_step // 7
+
+
+def test_no_worker_steps_before_every_worker_is_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Worker 1 is slow to build; worker 0, built at once, must wait for it rather than spend the budget."""
+    steps_when_built: dict[int, int] = {}
+    build = ActorLearner.__init__
+
+    def slow_build(self, spec, shared, records):
+        if spec.worker_id == 1:
+            time.sleep(1.0)
+        build(self, spec, shared, records)
+        steps_when_built[spec.worker_id] = shared.global_step
+
+    monkeypatch.setattr(ActorLearner, "__init__", slow_build)
+    cfg = asyncrl.make_config("runtime=threads", workers=2, total_steps=3000, stop_when_solved=False, progress="off",
+                              eval={"episodes": 0})
+    result = asyncrl.train(cfg, tmp_path / "run")
+    assert steps_when_built == {0: 0, 1: 0}
+    assert result.summary["status"] == "finished"

@@ -64,11 +64,13 @@ def test_two_groups_on_two_nodes_share_one_parameter_server(cluster: str, run_di
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["runtime"] == "ray"
-    episodes = records(run_dir, "episode")
-    assert {r["group"] for r in episodes} == {0, 1}
-    assert len({r["node"] for r in episodes}) == 2  # one group per node
     groups = records(run_dir, "group_summary")
+    assert sorted(g["group"] for g in groups) == [0, 1] and len({g["node"] for g in groups}) == 2  # one per node
     assert sum(g["steps"] for g in groups) == summary["global_steps"]  # the global step is the groups' sum
+    # Each episode says where it was played. (Whether both groups finish one depends on how soon each
+    # starts, which is the machine's business: placement is read from the group records above.)
+    episodes = records(run_dir, "episode")
+    assert episodes and all(r["group"] in (0, 1) and r["node"] in {g["node"] for g in groups} for r in episodes)
     server = records(run_dir, "parameter_server")[-1]
     assert server["global_step"] == summary["global_steps"] and server["bytes_in"] > 0
     saved = load_checkpoint(run_dir / "checkpoint.pt")
@@ -77,19 +79,16 @@ def test_two_groups_on_two_nodes_share_one_parameter_server(cluster: str, run_di
     assert hashlib.sha256(flat.tobytes()).hexdigest() == server["params_sha256"]  # the server's parameters
 
 
-def test_all_four_learners_run_and_target_syncs_are_exact(cluster: str, tmp_path: Path):
-    summaries = {}
-    for algo in ("a3c", "nstep_q", "one_step_q", "one_step_sarsa"):
-        extra = [] if algo == "a3c" else ["algo.target_interval=500"]
+def test_the_value_learners_run_and_target_syncs_are_exact(cluster: str, tmp_path: Path):
+    """About 30 s: three runs of two groups each. A3C runs in every other test of this module."""
+    for algo in ("nstep_q", "one_step_q", "one_step_sarsa"):
         run = tmp_path / algo
         proc = ray_run(cluster, run, f"algo={algo}", "runtime.groups=2", "workers=1", "runtime.sync_interval=100",
-                       "total_steps=4000", "stop_when_solved=false", "eval.episodes=1", *extra)
+                       "total_steps=4000", "stop_when_solved=false", "eval.episodes=1", "algo.target_interval=500")
         assert proc.returncode == 0, proc.stderr
-        summaries[algo] = json.loads((run / "summary.json").read_text())
-    for algo, summary in summaries.items():
+        summary = json.loads((run / "summary.json").read_text())
         assert summary["status"] == "finished" and summary["global_steps"] >= 4000, algo
-    for algo in ("nstep_q", "one_step_q", "one_step_sarsa"):
-        assert summaries[algo]["target_syncs"] == summaries[algo]["global_steps"] // 500, algo
+        assert summary["target_syncs"] == summary["global_steps"] // 500, algo
 
 
 def _wait_for(predicate, limit: float = 300) -> None:
@@ -108,6 +107,8 @@ def _start_long(cluster: str, run_dir: Path, *overrides: str) -> subprocess.Pope
 
 
 def test_a_killed_group_is_restarted_and_the_run_goes_on(cluster: str, run_dir: Path):
+    """About 25 s: the budget must outlast the restart (a new actor process and its worker start up), so that
+    the restarted group plays again before the other group alone spends the budget."""
     proc = _start_long(cluster, run_dir, "runtime.groups=2", "workers=1", "total_steps=60000", "eval.episodes=0")
     metrics = run_dir / "metrics.jsonl"
     _wait_for(lambda: metrics.exists() and len(records(run_dir, "episode")) >= 20)

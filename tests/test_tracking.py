@@ -63,8 +63,12 @@ def test_periodic_evaluation_and_checkpoints(run_dir: Path):
                    "checkpoint.interval=4000", f"hydra.run.dir={run_dir}")
     assert proc.returncode == 0, proc.stderr
     evals = [r for r in read_jsonl(run_dir / "metrics.jsonl") if r["type"] == "eval"]
-    # Three periodic evaluations (a busy evaluator may skip one) and the final one.
-    assert 3 <= len(evals) <= 4 and evals[-1]["global_step"] >= 9000
+    # Periodic evaluations at 3000, 6000 and 9000 steps, and the final one. An evaluation that falls due while
+    # the last one still runs waits for it, and the next falls due at the next multiple of the interval, so on
+    # a busy machine one may be played later or not at all: the i-th is played at or after (i + 1) x 3000.
+    periodic, final = evals[:-1], evals[-1]
+    assert 1 <= len(periodic) <= 3 and final["global_step"] >= 9000
+    assert all(r["global_step"] >= 3000 * (i + 1) for i, r in enumerate(periodic))
     assert all(len(r["eval/returns"]) == 2 for r in evals)
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["best_eval_return"] == max(r["eval/return_mean"] for r in evals)

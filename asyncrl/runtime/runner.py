@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from asyncrl.runtime.shared import CTX, SharedState
-from asyncrl.runtime.worker import RUNNING, STARTING, WorkerSpec, worker_main
+from asyncrl.runtime.worker import READY, RUNNING, STARTING, WorkerSpec, worker_main
 
 if TYPE_CHECKING:
     from asyncrl.build import RunParts
@@ -129,6 +129,8 @@ class Runner:
             code = getattr(worker, "exitcode", None)
             if code not in (None, 0):
                 return f"worker {wid} died with exit code {code} (killed by a signal if negative)"
+            if self.phase[wid] == READY:  # built, and waiting for a worker that is still starting: that one is named
+                continue
             if self.phase[wid] != RUNNING:  # start-up is timed as start-up, not as silence
                 took = now - self.started[wid]
                 if took > self.startup_s:
@@ -147,6 +149,8 @@ class Runner:
         self.last_seen[record["worker"]] = time.monotonic()
         if kind == "phase":  # start-up progress is the runtime's own business, not a run record
             self.phase[record["worker"]] = record["phase"]
+            if all(phase == READY for phase in self.phase.values()):
+                self.shared.go.set()  # every worker is built: all start stepping together
             return None
         if kind == "worker":
             self.phase[record["worker"]] = RUNNING

@@ -43,6 +43,13 @@ class SharedState:
     step_counter: std_mp.sharedctypes.Synchronized = field(default_factory=lambda: CTX.Value("q", 0))
     target_syncs: std_mp.sharedctypes.Synchronized = field(default_factory=lambda: CTX.Value("q", 0))
     stop: std_mp.synchronize.Event = field(default_factory=CTX.Event)
+    go: std_mp.synchronize.Event = field(default_factory=CTX.Event)
+    """Set by the runner once every worker has built its envs, network and learner: nobody steps before.
+
+    Without it the first worker to finish its imports could spend a small
+    budget alone, and how much each worker contributes would depend on how
+    fast each process happened to start.
+    """
 
     @property
     def global_step(self) -> int:

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 
 # A worker's phases, which it reports to the main process: until its first record it is
 # starting (a new process imports torch, gymnasium, ...), then it builds its envs, network
-# and learner, then it runs (its "worker" record).
-STARTING, BUILDING, RUNNING = "starting (imports)", "building (envs, network, learner)", "running"
+# and learner, then it waits for the other workers to be built, then it runs (its "worker" record).
+STARTING, BUILDING, READY, RUNNING = ("starting (imports)", "building (envs, network, learner)",
+                                      "built, waiting for the other workers", "running")
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,12 @@ def worker_main(spec: WorkerSpec, shared: SharedState, queue: Any) -> None:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             torch.set_num_threads(1)
         queue.put({"type": "phase", "worker": spec.worker_id, "phase": BUILDING})
-        ActorLearner(spec, shared, queue).run()
+        worker = ActorLearner(spec, shared, queue)
+        queue.put({"type": "phase", "worker": spec.worker_id, "phase": READY})
+        while not shared.go.wait(0.1):
+            if shared.stop.is_set() or not spec.main_alive():
+                return
+        worker.run()
     except BaseException:
         queue.put({"type": "error", "worker": spec.worker_id, "traceback": traceback.format_exc()})
         shared.stop.set()
