@@ -204,7 +204,7 @@ bench-small-tasks: $(STAMP)
 # The learning tests train one worker with a pinned seed, which fixes the run. How often two Hogwild workers
 # reach the same bars within the same budgets is a rate over seeds, measured here: 10 seeds (0-9) per claim,
 # each run stopping at its bar. CartPole's four are bench-cartpole-solve. CLAIMS entries are
-# name:overrides (commas between overrides; no spaces). About 60 minutes on 2 cores.
+# name:overrides (commas between overrides; no spaces). About 15 minutes on 2 cores.
 CLAIMS ?= \
 	acrobot-a3c:algo=a3c,env=gym,env.id=Acrobot-v1,env.solved_return=-200,total_steps=500000,eval.episodes=0 \
 	acrobot-nstep_q:algo=nstep_q,env=gym,env.id=Acrobot-v1,env.solved_return=-200,total_steps=500000,eval.episodes=0 \

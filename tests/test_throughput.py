@@ -52,6 +52,8 @@ def test_step_at_interpolates_between_progress_records():
 
 
 def test_throughput_script_on_a_tiny_budget(tmp_path: Path):
+    """About 25 s: the script's smallest complete measurement, runs of 3 s each (1 and 2 workers, a pair of
+    independent one-worker runs) and the ceiling, each in fresh processes that import torch."""
     out = tmp_path / "tp.json"
     proc = subprocess.run([sys.executable, "benchmarks/throughput.py", "--env", "cartpole", "--algo", "nstep_q",
                            "--workers", "1", "2", "--envs-per-worker", "2", "--seconds", "2", "--warmup", "1",
