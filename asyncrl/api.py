@@ -21,12 +21,14 @@ from typing import Any
 
 import numpy as np
 import torch
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from asyncrl.agent import Agent
 from asyncrl.build import RunParts, build_run, compose, finalize
 from asyncrl.checkpoint import FILENAME, load_checkpoint, resume_config
 from asyncrl.config import Config
+from asyncrl.rundir import RunDirectory
 from asyncrl.train import run_training
 
 _PLAIN = re.compile(r"^[\w./:-]+$")
@@ -126,10 +128,15 @@ def train(cfg: DictConfig | Config, run_dir: str | Path | None = None, *, wandb_
     resume = parts.config.resume
     ckpt = load_checkpoint(Path(resume) / FILENAME) if resume else None
     run_dir = Path(run_dir) if run_dir is not None else Path(resume) if resume else default_run_dir(parts)
-    hydra_dir = run_dir / ".hydra"
-    if not hydra_dir.exists():  # the command line's Hydra writes it; a run from code gets the same record
-        hydra_dir.mkdir(parents=True)
-        OmegaConf.save(finalize(cfg), hydra_dir / "config.yaml")
-    with _process_settings_kept():
-        summary = run_training(parts, run_dir, ckpt, wandb_group)
-        return TrainResult(run_dir, summary, Agent.load(run_dir))
+    resumed = resume is not None and Path(resume).resolve() == run_dir.resolve()
+    with RunDirectory(run_dir, resume=resumed, overwrite=parts.config.overwrite):
+        hydra_dir = run_dir / ".hydra"
+        # The command line's Hydra writes it; a run from code gets the same record (a new one when it
+        # replaces an earlier run).
+        replaced = parts.config.overwrite and not resumed and not HydraConfig.initialized()
+        if not hydra_dir.exists() or replaced:
+            hydra_dir.mkdir(parents=True, exist_ok=True)
+            OmegaConf.save(finalize(cfg), hydra_dir / "config.yaml")
+        with _process_settings_kept():
+            summary = run_training(parts, run_dir, ckpt, wandb_group)
+    return TrainResult(run_dir, summary, Agent.load(run_dir))

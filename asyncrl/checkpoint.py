@@ -10,6 +10,7 @@ best evaluation, how often it was resumed). Per-worker optimizer statistics
 
 from __future__ import annotations
 
+import io
 import os
 import random
 from pathlib import Path
@@ -36,7 +37,12 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     A crash while writing leaves the previous checkpoint in place.
     """
     tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": FORMAT, "version": VERSION, **payload}, tmp)
+    # Serialized in memory, then written as plain bytes: a full disk then raises OSError (ENOSPC), as for
+    # every other file of the run, where torch.save straight to the file raises an opaque RuntimeError.
+    buffer = io.BytesIO()
+    torch.save({"format": FORMAT, "version": VERSION, **payload}, buffer)
+    with open(tmp, "wb") as out:
+        out.write(buffer.getbuffer())
     os.replace(tmp, path)
 
 

@@ -27,6 +27,7 @@ from asyncrl.build import hydra_error_line
 from asyncrl.checkpoint import CheckpointError, resume_config
 from asyncrl.config import Config, ConfigError, config_dir, register_configs
 from asyncrl.registry import algorithms, store_configs
+from asyncrl.rundir import RunDirectoryError, check_free
 from asyncrl.summary import write_summary
 
 APP = "asyncrl"
@@ -96,26 +97,45 @@ def _sweep_jobs(overrides: list[str]) -> list[list[str]]:
     return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
 
 
-def preflight(argv: list[str]) -> None:
+def preflight(argv: list[str]) -> list[DictConfig]:
     """Validate every job's overrides as :func:`asyncrl.make_config` does; ConfigError on the first bad one.
 
-    Hydra's own settings (``hydra.*``, ``hydra/...``) and flags are left to Hydra.
+    Returns each job's config, in the order Hydra runs them (none when Hydra
+    handles the command itself). Hydra's own settings (``hydra.*``,
+    ``hydra/...``) and flags are left to Hydra.
     """
     from asyncrl.api import make_config
 
     if any(a.startswith("-") and a not in MULTIRUN_FLAGS for a in argv):
-        return  # --cfg, -cd, --info, ...: Hydra's business
+        return []  # --cfg, -cd, --info, ...: Hydra's business
     overrides = [a for a in argv if a not in MULTIRUN_FLAGS]
     if any(o.lstrip("+~").startswith("hydra/sweeper") for o in overrides):
-        return  # another sweeper's syntax
+        return []  # another sweeper's syntax
     mine = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
     jobs = _sweep_jobs(mine) if any(a in MULTIRUN_FLAGS for a in argv) else [mine]
-    checked: set[str] = set()
+    composed: dict[str, DictConfig] = {}
     for job in jobs:
         key = repr(sorted(job))
-        if key not in checked:
-            make_config(*job)
-            checked.add(key)
+        if key not in composed:
+            composed[key] = make_config(*job)
+    return [composed[repr(sorted(job))] for job in jobs]
+
+
+def check_run_directories(argv: list[str], configs: list[DictConfig]) -> None:
+    """Refuse, before Hydra writes its .hydra/ record there, a run directory given on the command line that
+    is held by a running run or holds an earlier one (RunDirectoryError). A sweep's job directories are
+    checked when they are ``hydra.sweep.dir``/N (Hydra's default subdir)."""
+    given = dict(a.split("=", 1) for a in argv if a.startswith(("hydra.run.dir=", "hydra.sweep.dir=",
+                                                                 "hydra.sweep.subdir=")))
+    if any(a in MULTIRUN_FLAGS for a in argv):
+        if "hydra.sweep.dir" in given and "hydra.sweep.subdir" not in given:
+            for num, cfg in enumerate(configs):
+                check_free(Path(given["hydra.sweep.dir"]) / str(num), resume=False, overwrite=cfg.overwrite)
+    elif configs:
+        cfg = configs[0]
+        run_dir = cfg.resume or given.get("hydra.run.dir")
+        if run_dir:
+            check_free(Path(run_dir), resume=bool(cfg.resume), overwrite=cfg.overwrite)
 
 
 def _resume_into_same_directory(argv: list[str]) -> list[str]:
@@ -138,14 +158,17 @@ def _sweep_group() -> str | None:
 _failed_jobs: list[tuple[Path, str]] = []
 
 
-def _job_failed(run_dir: Path, message: str, code: int) -> None:
-    """A single run exits with ``code``; a sweep records the failure and goes on with its next job."""
+def _job_failed(run_dir: Path, message: str, code: int, own_directory: bool = True) -> None:
+    """A single run exits with ``code``; a sweep records the failure and goes on with its next job.
+
+    ``own_directory``: False when the directory belongs to another run, which gets nothing written.
+    """
     print(f"error: {message}", file=sys.stderr)
     if HydraConfig.get().mode != RunMode.MULTIRUN:
         sys.exit(code)
     _failed_jobs.append((run_dir, message.splitlines()[0]))
     summary = run_dir / "summary.json"
-    if not summary.exists():  # failed before training began: say so where the job's files are
+    if own_directory and not summary.exists():  # failed before training began: say so where the job's files are
         run_dir.mkdir(parents=True, exist_ok=True)
         write_summary(run_dir, {"status": "failed", "finished": False, "error": message})
 
@@ -163,6 +186,9 @@ def _job(cfg: DictConfig) -> None:
             overrides = [o for o in HydraConfig.get().overrides.task if not o.startswith("resume=")]
             cfg, _ = resume_config(run_dir, overrides)
         summary = train(cfg, run_dir, wandb_group=_sweep_group()).summary
+    except RunDirectoryError as exc:
+        _job_failed(run_dir, str(exc), 2, own_directory=False)
+        return
     except (ConfigError, CheckpointError) as exc:
         _job_failed(run_dir, str(exc), 2)
         return
@@ -190,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         register_configs()
         store_configs()
-        preflight(argv)
+        check_run_directories(argv, preflight(argv))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -365,6 +365,9 @@ class Config(Schema):
     # A run directory to continue from its checkpoint.pt (global step, schedules,
     # optimizer statistics); its metrics.jsonl is appended to.
     resume: str | None = None
+    # Train into a run directory that holds an earlier run, deleting that run's metrics,
+    # summary and checkpoint first. Without it such a directory is refused.
+    overwrite: bool = False
     workers: int = 2  # actor-learners (processes or threads)
     # Environments each worker steps side by side, acting on all in one batched
     # forward and learning from their segments together. 1 is the paper's algorithm.

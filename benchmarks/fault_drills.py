@@ -90,11 +90,12 @@ def drill_signal(name: str, sig: int, kill_worker: bool, tmp: Path) -> dict:
 def drill_disk(tmp: Path) -> dict:
     run_dir = tmp / "disk-full"
     run_dir.mkdir()
-    (run_dir / "metrics.jsonl").symlink_to("/dev/full")
+    (run_dir / "checkpoint.pt.tmp").symlink_to("/dev/full")
     t0 = time.monotonic()
     proc = start(LONG, run_dir)
     time.sleep(3)
-    return outcome("disk full (metrics.jsonl on /dev/full)", proc, t0, run_dir, workers_of(proc.pid))
+    return outcome("disk full (the first periodic checkpoint on /dev/full)", proc, t0, run_dir,
+                   workers_of(proc.pid))
 
 
 def bad_input_rows() -> list[str]:

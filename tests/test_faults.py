@@ -65,8 +65,9 @@ def test_an_unwritable_run_directory_fails_cleanly_and_keeps_the_checkpoint(tmp_
 def test_a_directory_that_fails_mid_run_stops_the_workers_with_a_clear_error(tmp_path: Path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    (run_dir / "metrics.jsonl").symlink_to("/dev/full")
-    proc = run_cli("total_steps=1000000", f"hydra.run.dir={run_dir}", timeout=120)
+    # The disk is full by the first periodic checkpoint: its temporary file cannot be written.
+    (run_dir / "checkpoint.pt.tmp").symlink_to("/dev/full")
+    proc = run_cli("total_steps=1000000", "checkpoint.interval=1000", f"hydra.run.dir={run_dir}", timeout=120)
     assert proc.returncode == 1
     assert "cannot write the run directory" in proc.stderr and "Traceback" not in proc.stderr
     summary = json.loads((run_dir / "summary.json").read_text())

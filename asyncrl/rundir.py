@@ -1,0 +1,114 @@
+"""One run per directory: a run holds its directory while it runs, and never writes into another run's.
+
+While a run trains, a lock file in its directory names its pid and host. A
+second run into the directory is refused, naming that pid; a lock whose
+process no longer exists (a run killed with SIGKILL, a machine that
+rebooted) is taken over, and the run says so. A fresh run into a directory
+that already holds a run (its metrics, summary or checkpoint) is refused,
+pointing to ``resume=DIR``, which continues it, and to ``overwrite=true``,
+which replaces it. So nothing a run wrote is overwritten by another run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+from types import TracebackType
+
+from asyncrl.config import ConfigError
+
+LOCK = ".asyncrl.lock"
+# What a run writes into its directory, apart from .hydra/ (and wandb/ with logger=wandb); any of them
+# means the directory holds a run. overwrite=true deletes them, and a checkpoint left half-written.
+RUN_FILES = ("metrics.jsonl", "summary.json", "checkpoint.pt")
+
+
+class RunDirectoryError(ConfigError):
+    """The run directory is held by a running run, or holds an earlier run; nothing was written."""
+
+
+def _alive(pid: int) -> bool:
+    """True while a process with this pid exists on this machine and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
+
+
+def holder(run_dir: Path) -> tuple[int, str] | None:
+    """(pid, host) of the run holding ``run_dir``, or None when no live run holds it.
+
+    A lock written on another host cannot be checked from here, so it counts as held.
+    """
+    try:
+        pid_text, _, host = (run_dir / LOCK).read_text().partition(" ")
+        pid, host = int(pid_text), host.strip()
+    except (OSError, ValueError):
+        return None
+    if host == socket.gethostname() and not _alive(pid):
+        return None
+    return pid, host
+
+
+def holds_a_run(run_dir: Path) -> bool:
+    """True when ``run_dir`` has files an earlier run wrote."""
+    return any((run_dir / name).exists() or (run_dir / name).is_symlink() for name in RUN_FILES)
+
+
+def check_free(run_dir: Path, resume: bool, overwrite: bool) -> None:
+    """Raise RunDirectoryError unless a run may start in ``run_dir`` now (it writes nothing)."""
+    held = holder(run_dir)
+    if held is not None:
+        pid, host = held
+        raise RunDirectoryError(f"{run_dir}: another run (pid {pid} on {host}) is training in this directory; "
+                                "wait for it to end, or give this run another hydra.run.dir")
+    if not resume and not overwrite and holds_a_run(run_dir):
+        raise RunDirectoryError(f"{run_dir} holds a run already: resume={run_dir} continues it, "
+                                "overwrite=true replaces it (its files are deleted), or give another hydra.run.dir")
+
+
+class RunDirectory:
+    """Holds ``run_dir`` for one run (a context manager); with ``overwrite`` an earlier run's files are deleted.
+
+    Entering checks the directory (:func:`check_free`) and takes the lock, or
+    raises RunDirectoryError having written nothing; leaving releases it.
+    """
+
+    def __init__(self, run_dir: Path, resume: bool, overwrite: bool) -> None:
+        self.run_dir, self.resume, self.overwrite = run_dir, resume, overwrite
+        self.lock = run_dir / LOCK
+
+    def __enter__(self) -> RunDirectory:
+        check_free(self.run_dir, self.resume, self.overwrite)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        stale = self.lock.exists()
+        if stale:
+            pid = self.lock.read_text().split(" ", 1)[0]
+            self.lock.unlink(missing_ok=True)
+        try:
+            fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:  # another run took the directory between the check and here
+            check_free(self.run_dir, self.resume, self.overwrite)
+            raise RunDirectoryError(f"{self.run_dir}: another run took this directory as this one started") from None
+        with os.fdopen(fd, "w") as out:
+            out.write(f"{os.getpid()} {socket.gethostname()}\n")
+        if stale:
+            print(f"warning: {self.run_dir}: took over the lock of pid {pid}, which is no longer running",
+                  file=sys.stderr, flush=True)
+        if self.overwrite and not self.resume:
+            for name in (*RUN_FILES, "checkpoint.pt.tmp"):
+                (self.run_dir / name).unlink(missing_ok=True)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.lock.unlink(missing_ok=True)
