@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -124,7 +126,11 @@ def resume_config(run_dir: Path, overrides: list[str]) -> tuple[DictConfig, dict
     cfg = OmegaConf.merge(OmegaConf.structured(Config), ckpt["config"])  # typed top-level keys again
     OmegaConf.set_struct(cfg, True)
     try:
-        cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(overrides))
+        # Hydra's grammar, as on a fresh run: `progress=off` is the string "off", not YAML's false.
+        for override in OverridesParser.create().parse_overrides(overrides):
+            OmegaConf.update(cfg, override.key_or_group, override.value(), merge=True)
+    except HydraException as exc:
+        raise ConfigError(f"{' '.join(overrides)}: {str(exc).splitlines()[0]}") from None
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None) or "override"
         raise ConfigError(f"{key}: cannot be set when resuming ({str(exc).splitlines()[0]})") from None

@@ -27,7 +27,7 @@ from asyncrl.build import hydra_error_line
 from asyncrl.checkpoint import CheckpointError, resume_config
 from asyncrl.config import Config, ConfigError, config_dir, register_configs
 from asyncrl.registry import algorithms, store_configs
-from asyncrl.rundir import RunDirectoryError, check_free
+from asyncrl.rundir import RunDirectoryError, check_free, check_writable
 from asyncrl.summary import write_summary
 
 APP = "asyncrl"
@@ -122,20 +122,26 @@ def preflight(argv: list[str]) -> list[DictConfig]:
 
 
 def check_run_directories(argv: list[str], configs: list[DictConfig]) -> None:
-    """Refuse, before Hydra writes its .hydra/ record there, a run directory given on the command line that
-    is held by a running run or holds an earlier one (RunDirectoryError). A sweep's job directories are
-    checked when they are ``hydra.sweep.dir``/N (Hydra's default subdir)."""
+    """Refuse, before Hydra writes its .hydra/ record there, an output directory that cannot be written, or a
+    run directory given on the command line that is held by a running run or holds an earlier one
+    (RunDirectoryError). A sweep's job directories are checked when they are ``hydra.sweep.dir``/N (Hydra's
+    default subdir); without ``hydra.*.dir``, the root of the default directories (conf/config.yaml)."""
+    if not configs:
+        return
     given = dict(a.split("=", 1) for a in argv if a.startswith(("hydra.run.dir=", "hydra.sweep.dir=",
                                                                  "hydra.sweep.subdir=")))
     if any(a in MULTIRUN_FLAGS for a in argv):
-        if "hydra.sweep.dir" in given and "hydra.sweep.subdir" not in given:
+        sweep_dir = given.get("hydra.sweep.dir")
+        if sweep_dir is not None and "hydra.sweep.subdir" not in given:
             for num, cfg in enumerate(configs):
-                check_free(Path(given["hydra.sweep.dir"]) / str(num), resume=False, overwrite=cfg.overwrite)
-    elif configs:
-        cfg = configs[0]
-        run_dir = cfg.resume or given.get("hydra.run.dir")
-        if run_dir:
-            check_free(Path(run_dir), resume=bool(cfg.resume), overwrite=cfg.overwrite)
+                check_free(Path(sweep_dir) / str(num), resume=False, overwrite=cfg.overwrite)
+        check_writable(Path(sweep_dir or "multirun"), "hydra.sweep.dir")
+        return
+    cfg = configs[0]
+    run_dir = cfg.resume or given.get("hydra.run.dir")
+    if run_dir:
+        check_free(Path(run_dir), resume=bool(cfg.resume), overwrite=cfg.overwrite)
+    check_writable(Path(run_dir or "outputs"), "resume" if cfg.resume else "hydra.run.dir")
 
 
 def _resume_into_same_directory(argv: list[str]) -> list[str]:
@@ -200,8 +206,12 @@ def _job(cfg: DictConfig) -> None:
         return
     ret = summary["final_eval_return"]
     ret_text = "-" if ret is None else f"{ret:.1f}"
-    print(f"{summary['status']}: {summary['global_steps']:,} steps in {summary['wall_s']:.1f} s "
+    sessions = summary["resumes"] + 1  # a resumed run's figures add up every session; time_limit_s limits one
+    over = f" over {sessions} sessions" if sessions > 1 else ""
+    print(f"{summary['status']}: {summary['global_steps']:,} steps in {summary['wall_s']:.1f} s{over} "
           f"({summary['steps_per_s']:,.0f} steps/s), eval return {ret_text}")
+    if sessions > 1:
+        print(f"this session: {summary['session_steps']:,} steps in {summary['session_wall_s']:.1f} s")
     print(f"run directory: {run_dir}")
     if summary["status"] == "interrupted":
         sys.exit(130)

@@ -308,7 +308,8 @@ class EvalConfig(Schema):
     # ALE's 60 frames/s (DQN's protocol). Frames = agent steps x frames_per_step (1 off Atari).
     max_episode_frames: int = 18_000
     # No new evaluation episode starts once this many agent steps are played (null: as many as
-    # the run has trained, so a short run's evaluation stays short; at least one episode).
+    # the run has trained, so a short run's evaluation stays short, but never fewer than one
+    # episode's bound, max_episode_frames / the frame skip).
     max_steps: int | None = None
     deterministic: bool = False  # true: greedy actions instead of the evaluation policy
 

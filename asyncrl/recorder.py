@@ -67,7 +67,11 @@ class RunRecorder:
 
     def wall_now(self) -> float:
         """Seconds of training so far, over all sessions of a resumed run."""
-        return self.state["wall_s"] + (self.end_time or time.time()) - self.start_time
+        return self.state["wall_s"] + self.session_wall()
+
+    def session_wall(self) -> float:
+        """Seconds of this invocation alone (what its ``time_limit_s`` limits)."""
+        return (self.end_time or time.time()) - self.start_time
 
     def write(self, record: Record) -> None:
         """One record to metrics.jsonl and wandb."""

@@ -6,7 +6,9 @@ process no longer exists (a run killed with SIGKILL, a machine that
 rebooted) is taken over, and the run says so. A fresh run into a directory
 that already holds a run (its metrics, summary or checkpoint) is refused,
 pointing to ``resume=DIR``, which continues it, and to ``overwrite=true``,
-which replaces it. So nothing a run wrote is overwritten by another run.
+which replaces it. So nothing a run wrote is overwritten by another run. A
+directory that cannot be created or written is refused before anything
+starts, in one line.
 """
 
 from __future__ import annotations
@@ -76,6 +78,22 @@ def check_free(run_dir: Path, resume: bool, overwrite: bool) -> None:
                                 "overwrite=true replaces it (its files are deleted), or give another hydra.run.dir")
 
 
+def check_writable(directory: Path, key: str) -> None:
+    """Raise RunDirectoryError, naming ``key``, unless ``directory`` can be created and written.
+
+    Creates it (as training would next) and writes and deletes an empty file: a missing parent that
+    cannot be made, a read-only filesystem, /proc or /sys, or no permission all fail here, in one line.
+    """
+    probe = directory / f".asyncrl-write-test-{os.getpid()}"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise RunDirectoryError(f"{key}={str(directory)!r}: cannot create or write a directory there "
+                                f"({exc.strerror or exc})") from None
+
+
 class RunDirectory:
     """Holds ``run_dir`` for one run (a context manager); with ``overwrite`` an earlier run's files are deleted.
 
@@ -89,7 +107,7 @@ class RunDirectory:
 
     def __enter__(self) -> RunDirectory:
         check_free(self.run_dir, self.resume, self.overwrite)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        check_writable(self.run_dir, "run_dir")
         stale = self.lock.exists()
         if stale:
             pid = self.lock.read_text().split(" ", 1)[0]

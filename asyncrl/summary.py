@@ -40,6 +40,9 @@ def build_summary(parts: RunParts, recorder: RunRecorder, status: str, error: st
         "best_eval_return": run_state["best_eval_return"],
         "target_syncs": int(shared.target_syncs.value) if shared.target is not None else None,
         "resumes": run_state["resumes"],
+        # This invocation alone: a resumed run's figures above add up all its sessions.
+        "session_steps": shared.global_step - recorder.start_step,
+        "session_wall_s": recorder.session_wall(),
         "skipped_updates": run_state["skipped_updates"],  # non-finite loss or gradient
         "status": status,
         "finished": status in ("finished", "solved"),

@@ -120,6 +120,23 @@ def test_bad_input_is_one_clear_line_and_starts_nothing(run_dir: Path, override:
     assert not run_dir.exists()  # nothing started
 
 
+@pytest.mark.parametrize(("env", "name", "extra"), [("env=gym env.id=LunarLander-v3", "Box2D", "box2d"),
+                                                    ("env=gym env.id=CarRacing-v3", "Box2D", "box2d"),
+                                                    ("env=inverted_pendulum", "MuJoCo", "mujoco")])
+def test_an_env_whose_simulator_is_not_installed_names_asyncrls_extra(tmp_path: Path, env: str, name: str,
+                                                                       extra: str):
+    # The simulator's module shadowed by one that fails to import, as when it is not installed.
+    for module in ("Box2D", "mujoco"):
+        (tmp_path / module).mkdir()
+        (tmp_path / module / "__init__.py").write_text("raise ImportError('not installed (a test)')\n")
+    run_dir = tmp_path / "run"
+    proc = run_cli(*env.split(), f"hydra.run.dir={run_dir}", env={"PYTHONPATH": f"{tmp_path}:{ROOT}"}, timeout=60)
+    env_id = {"box2d": env.split("=")[-1], "mujoco": "InvertedPendulum-v5"}[extra]
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        f"error: env.id='{env_id}': needs {name}, which is not installed: pip install 'asyncrl[{extra}]'"]
+    assert not run_dir.exists()
+
+
 def test_a_sweep_with_one_bad_job_starts_no_job(tmp_path: Path):
     sweep = tmp_path / "sweep"
     proc = run_cli("-m", "algo=a3c,nstep_q", "algo.entropy_beta=0.02", "total_steps=500",

@@ -111,3 +111,17 @@ def test_a_sweep_into_a_sweep_directory_holding_runs_starts_no_job(tmp_path: Pat
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     assert proc.stderr.startswith(f"error: {sweep / '0'} holds a run already")
     assert contents(sweep) == before
+
+
+@pytest.mark.parametrize("where", ["/proc/asyncrl-run", "/sys/asyncrl/run", "FILE/run"])
+def test_an_output_directory_that_cannot_be_written_is_one_line(tmp_path: Path, where: str):
+    afile = tmp_path / "a-file"
+    afile.write_text("")
+    run = Path(where.replace("FILE", str(afile)))
+    proc = run_cli(*SHORT, f"hydra.run.dir={run}")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith(f"error: hydra.run.dir='{run}': cannot create or write a directory there (")
+    proc = run_cli("-m", "seed=0,1", *SHORT, f"hydra.sweep.dir={run}")
+    assert proc.returncode == 2 and proc.stderr.startswith(f"error: hydra.sweep.dir='{run}': cannot create")
+    with pytest.raises(RunDirectoryError, match=r"^run_dir='.*': cannot create or write a directory there"):
+        asyncrl.train(asyncrl.make_config(*SHORT), run)

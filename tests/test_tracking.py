@@ -90,7 +90,7 @@ def test_resume_continues_the_step_statistics_and_metrics(run_dir: Path):
     assert all(torch.equal(a, b) for a, b in zip(shared.optim_state, saved["optim_state"], strict=True))
     assert all(torch.equal(shared.model.state_dict()[k], v) for k, v in saved["model"].items())
 
-    proc = run_cli(f"resume={run_dir}", "total_steps=8000")
+    proc = run_cli(f"resume={run_dir}", "total_steps=8000", "progress=off")  # "off" a string, as on a fresh run
     assert proc.returncode == 0, proc.stderr
     records = read_jsonl(run_dir / "metrics.jsonl")
     assert records[: len(first)] == first  # appended, never overwritten
@@ -100,6 +100,13 @@ def test_resume_continues_the_step_statistics_and_metrics(run_dir: Path):
     assert later and min(later) > saved["global_step"]
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["resumes"] == 1 and 8000 <= summary["global_steps"] < 8000 + 10
+    assert summary["config"]["progress"] == "off"
+    # The run's figures cover both sessions; this session's own are given beside them, labelled.
+    assert summary["session_steps"] == summary["global_steps"] - saved["global_step"]
+    assert 0 < summary["session_wall_s"] < summary["wall_s"]
+    assert f"steps in {summary['wall_s']:.1f} s over 2 sessions (" in proc.stdout
+    assert (f"this session: {summary['session_steps']:,} steps in {summary['session_wall_s']:.1f} s"
+            in proc.stdout)
     assert load_checkpoint(run_dir / "checkpoint.pt")["config"]["total_steps"] == 8000
 
 

@@ -63,6 +63,22 @@ class ScaleReward(gym.Wrapper):
         return obs, float(reward) * self.scale, terminated, truncated, {**info, "raw_reward": reward}
 
 
+# The simulators some gymnasium envs need, by a word of gymnasium's message, and asyncrl's extra for each.
+EXTRAS = {"box2d": ("Box2D", "box2d"), "mujoco": ("MuJoCo", "mujoco")}
+
+
+def missing_dependency(env_id: str, message: str) -> str:
+    """One line for an env whose simulator is not installed, naming asyncrl's extra where there is one.
+
+    gymnasium's own advice (``pip install swig``, then ``gymnasium[box2d]``) builds
+    box2d-py from source; asyncrl's extras install wheels.
+    """
+    for word, (name, extra) in EXTRAS.items():
+        if word in message.lower():
+            return f"env.id={env_id!r}: needs {name}, which is not installed: pip install 'asyncrl[{extra}]'"
+    return f"env.id={env_id!r}: {message.strip().splitlines()[0]}"
+
+
 def check_env_config(env_cfg: Any) -> tuple[gym.Space, gym.Space]:
     """Check the env exists and its observation is (or flattens to) a vector; return the spaces the learner sees."""
     # "module:EnvId" ids register their env on import, as gymnasium.make does.
@@ -77,7 +93,10 @@ def check_env_config(env_cfg: Any) -> tuple[gym.Space, gym.Space]:
         gym.spec(name)
     except (gym.error.Error, ModuleNotFoundError):
         raise ConfigError(f"env.id={env_cfg.id!r}: not a registered gymnasium environment id") from None
-    env = gym.make(env_cfg.id)
+    try:
+        env = gym.make(env_cfg.id)
+    except gym.error.DependencyNotInstalled as exc:
+        raise ConfigError(missing_dependency(env_cfg.id, str(exc))) from None
     try:
         raw = env.observation_space
     finally:
