@@ -41,6 +41,8 @@ clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache
 
 # ---- benchmarks (numbers recorded in docs/results.md) ------------------------
+# A directory holds one run: a target run again refuses the directories its last run filled. Remove them
+# first (rm -r bench-out/cartpole-solve), or give another BENCH=.
 BENCH ?= bench-out
 
 # Steps and wall time to solve CartPole-v1, 10 seeds per algorithm, 2 workers.
