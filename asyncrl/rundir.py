@@ -46,19 +46,24 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def read_lock(run_dir: Path) -> tuple[int, str] | None:
+    """(pid, host) written in ``run_dir``'s lock, or None when there is no readable lock."""
+    try:
+        pid_text, _, host = (run_dir / LOCK).read_text().partition(" ")
+        return int(pid_text), host.strip()
+    except (OSError, ValueError):
+        return None
+
+
 def holder(run_dir: Path) -> tuple[int, str] | None:
     """(pid, host) of the run holding ``run_dir``, or None when no live run holds it.
 
     A lock written on another host cannot be checked from here, so it counts as held.
     """
-    try:
-        pid_text, _, host = (run_dir / LOCK).read_text().partition(" ")
-        pid, host = int(pid_text), host.strip()
-    except (OSError, ValueError):
+    lock = read_lock(run_dir)
+    if lock is None or (lock[1] == socket.gethostname() and not _alive(lock[0])):
         return None
-    if host == socket.gethostname() and not _alive(pid):
-        return None
-    return pid, host
+    return lock
 
 
 def holds_a_run(run_dir: Path) -> bool:
@@ -108,10 +113,8 @@ class RunDirectory:
     def __enter__(self) -> RunDirectory:
         check_free(self.run_dir, self.resume, self.overwrite)
         check_writable(self.run_dir, "run_dir")
-        stale = self.lock.exists()
-        if stale:
-            pid = self.lock.read_text().split(" ", 1)[0]
-            self.lock.unlink(missing_ok=True)
+        stale = read_lock(self.run_dir)  # check_free found no live run behind it
+        self.lock.unlink(missing_ok=True)
         try:
             fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:  # another run took the directory between the check and here
@@ -119,8 +122,8 @@ class RunDirectory:
             raise RunDirectoryError(f"{self.run_dir}: another run took this directory as this one started") from None
         with os.fdopen(fd, "w") as out:
             out.write(f"{os.getpid()} {socket.gethostname()}\n")
-        if stale:
-            print(f"warning: {self.run_dir}: took over the lock of pid {pid}, which is no longer running",
+        if stale is not None:
+            print(f"warning: {self.run_dir}: took over the lock of pid {stale[0]}, which is no longer running",
                   file=sys.stderr, flush=True)
         if self.overwrite and not self.resume:
             for name in (*RUN_FILES, "checkpoint.pt.tmp"):
