@@ -8,7 +8,7 @@ ARGS   ?=
 .PHONY: setup train test test-slow lint clean docs-config bench-cartpole-solve bench-cartpole-speed \
 	bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling bench-cartpole bench-throughput \
 	bench-pong-a3c bench-pong-algos bench-cartpole-lstm bench-breakout-a3c bench-breakout-scaling bench-ray \
-	bench-atari-hour atari-hour-figures bench-small-tasks bench-learning-claims
+	bench-atari-hour bench-pong-probe atari-hour-figures bench-small-tasks bench-learning-claims
 
 setup: $(STAMP)
 
@@ -124,10 +124,10 @@ bench-cartpole-lstm: $(STAMP)
 	$(PY) benchmarks/curves.py $(BENCH)/cartpole-lstm --by model.lstm --x steps --out $(BENCH)/cartpole-lstm.png
 
 # ---- Atari (docs/results.md) -----------------------------------------------------
-# $(call score-curves,NAME,WINDOW[,DIRS,BY]): score against frames and against wall time, written to
+# $(call score-curves,NAME,WINDOW[,DIRS,BY,FLAGS]): score against frames and against wall time, written to
 # $(BENCH)/NAME-{frames,wall}.png, for the runs in DIRS (default $(BENCH)/NAME) grouped by BY (default algo.name).
 score-curves = for x in frames wall; do $(PY) benchmarks/curves.py $(or $(3),$(BENCH)/$(1)) --by $(or $(4),algo.name) \
-	  --x $$x --window $(2) --out $(BENCH)/$(1)-$$x.png || exit 1; done
+	  --x $$x --window $(2) $(5) --out $(BENCH)/$(1)-$$x.png || exit 1; done
 
 # The Atari runs of docs/results.md below were made before profiles existed: profile=paper
 # (lr 7e-4 unscaled, annealed over total_steps) with envs_per_worker=8 repeats them.
@@ -165,26 +165,42 @@ bench-pong-algos: $(STAMP)
 	$(PY) benchmarks/curves.py $(BENCH)/pong-algos --by algo.name --x frames --window 10 --out $(BENCH)/pong-algos.png
 
 # One hour of $(ALGO) (default a3c) on each of $(GAMES) (default the paper's Figure 1 games), profile=fast
-# (the default: 8 envs per worker on Atari), 2 workers, on an otherwise idle machine. Each run is kept in
-# benchmarks/results/atari-hour (episodes only, compressed) as it ends, so the games can run in different
-# sessions: `make bench-atari-hour GAMES=pong`. Then atari-hour-figures.
+# (the default: 8 envs per worker on Atari), 2 workers, seed $(SEED) (default 0), on an otherwise idle machine.
+# Each run is kept in benchmarks/results/atari-hour/$(ALGO)/GAME (GAME-seedN for SEED=N > 0; episodes only,
+# compressed) as it ends, so the games can run in different sessions: `make bench-atari-hour GAMES=pong SEED=1`.
+# Then atari-hour-figures.
 GAMES ?= beam_rider breakout pong qbert space_invaders
 ALGO ?= a3c
+SEED ?= 0
 HOUR := benchmarks/results/atari-hour
+RUN_NAME = $$g$(if $(filter-out 0,$(SEED)),-seed$(SEED))
 bench-atari-hour: $(STAMP)
 	for g in $(GAMES); do \
-	  $(PY) -m asyncrl algo=$(ALGO) env=$$g workers=2 total_steps=100000000 time_limit_s=3600 \
+	  $(PY) -m asyncrl algo=$(ALGO) env=$$g workers=2 seed=$(SEED) total_steps=100000000 time_limit_s=3600 \
 	    stop_when_solved=false checkpoint.interval=1000000 eval.episodes=10 progress=log \
-	    hydra.run.dir=$(BENCH)/atari-hour/$(ALGO)/$$g || exit 1; \
-	  $(PY) benchmarks/keep_run.py $(BENCH)/atari-hour/$(ALGO)/$$g $(HOUR)/$(ALGO)/$$g || exit 1; \
+	    hydra.run.dir=$(BENCH)/atari-hour/$(ALGO)/$(RUN_NAME) || exit 1; \
+	  $(PY) benchmarks/keep_run.py $(BENCH)/atari-hour/$(ALGO)/$(RUN_NAME) $(HOUR)/$(ALGO)/$(RUN_NAME) || exit 1; \
 	done
 	$(MAKE) --no-print-directory atari-hour-figures
+
+# A probe: 15 minutes (PROBE_S) of A3C on Pong, 2 workers, the default profile and the changes in CHANGE,
+# on an otherwise idle machine, kept in benchmarks/results/pong-probes/NAME (episodes and training records);
+# then the table of every kept probe: when each left random play (-20) for good, and its policy's entropy.
+#   make bench-pong-probe NAME=lr_none CHANGE=optim.lr_scaling=none
+PROBE_S ?= 900
+PROBES := benchmarks/results/pong-probes
+bench-pong-probe: $(STAMP)
+	@test -n "$(NAME)" || { echo "bench-pong-probe: give NAME= (and CHANGE=)"; exit 1; }
+	$(PY) -m asyncrl algo=a3c env=pong workers=2 total_steps=100000000 time_limit_s=$(PROBE_S) \
+	  stop_when_solved=false eval.episodes=2 progress=off $(CHANGE) hydra.run.dir=$(BENCH)/pong-probes/$(NAME)
+	$(PY) benchmarks/keep_run.py $(BENCH)/pong-probes/$(NAME) $(PROBES)/$(NAME)
+	$(PY) benchmarks/takeoff.py $(PROBES) --level -20 --out $(BENCH)/pong-probes.md
 
 # The kept hours: score against wall time and frames, one panel per game (the paper's Figure 1 layout),
 # and the mean of the last 100 games at 15, 30 and 60 minutes beside the one-hour anchors.
 atari-hour-figures: $(STAMP)
-	$(call score-curves,atari-hour,100,$(HOUR))
-	$(PY) benchmarks/score_at.py $(HOUR) --minutes 15 30 60 --window 100 --out $(BENCH)/atari-hour.md
+	$(call score-curves,atari-hour,100,$(HOUR),algo.name,--anchors)
+	$(PY) benchmarks/score_at.py $(HOUR) --by algo.name seed --minutes 15 30 60 --window 100 --out $(BENCH)/atari-hour.md
 
 # ---- Small vector tasks through env=gym (docs/results.md) ----------------------------
 # The small-task settings (A3C also conf/tuned/a3c_gym.yaml), 3 seeds, 2 workers, each run

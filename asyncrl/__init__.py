@@ -6,7 +6,7 @@ The Python API (the command line ``asyncrl`` / ``python -m asyncrl`` is a thin l
 - :func:`train`: train it into a run directory; returns :class:`TrainResult` (run_dir, summary, agent);
 - :class:`Agent`: ``Agent.load(run_dir)``, ``agent.act(obs_batch, state)``, ``agent.evaluate(...)``;
 - :func:`register_algorithm` / :class:`Algorithm`: add a learner of your own (or use the entry-point
-  group ``asyncrl.algorithms``);
+  group ``asyncrl.algorithms``); :mod:`asyncrl.extend` holds everything a learner needs;
 - :class:`ConfigError`, :class:`CheckpointError`, :class:`WorkerError`: what goes wrong, in one line.
 """
 

@@ -23,7 +23,7 @@ from torch import nn
 from asyncrl.build import RunParts, build_run
 from asyncrl.checkpoint import FILENAME, CheckpointError, load_checkpoint
 from asyncrl.config import Config
-from asyncrl.evaluation import EpisodeReport, EvalPlan, EvalResult, plan_evaluation, play_episodes
+from asyncrl.eval_episodes import EpisodeReport, EvalPlan, EvalResult, plan_evaluation, play_episodes
 
 
 class Agent:
@@ -45,7 +45,11 @@ class Agent:
         """
         path = Path(path)
         ckpt = load_checkpoint(path / FILENAME if path.is_dir() else path)
-        parts = build_run(ckpt["config"])
+        return cls.from_checkpoint(build_run(ckpt["config"]), ckpt, path, seed)
+
+    @classmethod
+    def from_checkpoint(cls, parts: RunParts, ckpt: dict[str, Any], path: Path, seed: int = 0) -> Agent:
+        """The agent of a loaded checkpoint (from ``path``), for the parts of its config (already validated)."""
         with torch.random.fork_rng():  # the weights come from the file; leave the caller's random stream alone
             model = parts.network()
         try:
@@ -91,7 +95,7 @@ class Agent:
 
     def plan(self, episodes: int = 10, deterministic: bool | None = None, epsilon: float = 0.0,
              max_episode_frames: int | None = None, max_steps: int | None = None) -> EvalPlan:
-        """What an evaluation of this agent plays (:func:`asyncrl.evaluation.plan_evaluation`).
+        """What an evaluation of this agent plays (:func:`asyncrl.eval_episodes.plan_evaluation`).
 
         Unset arguments come from the run's ``eval`` config: ``deterministic``
         (false: A3C samples from its policy, the value-based agents act
@@ -119,7 +123,7 @@ class Agent:
         adds uniformly random actions with that probability. With
         ``video_dir`` the first episode is recorded there as an mp4.
         ``report(number, planned, return, steps, cut_off)`` is called after
-        each episode (:func:`asyncrl.evaluation.print_episode` prints it).
+        each episode (:func:`asyncrl.eval_episodes.print_episode` prints it).
         """
         plan = self.plan(episodes, deterministic, epsilon, max_episode_frames, max_steps)
         video = Path(video_dir) if video_dir is not None else None

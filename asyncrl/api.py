@@ -28,8 +28,9 @@ from asyncrl.agent import Agent
 from asyncrl.build import RunParts, build_run, compose, finalize
 from asyncrl.checkpoint import FILENAME, load_checkpoint, resume_config
 from asyncrl.config import Config
+from asyncrl.registry import report_plugin_problems
 from asyncrl.rundir import RunDirectory
-from asyncrl.train import run_training
+from asyncrl.training import run_training
 
 _PLAIN = re.compile(r"^[\w./:-]+$")
 
@@ -64,6 +65,7 @@ def make_config(*overrides: str, **kw: Any) -> DictConfig:
     (assigning a value of the wrong type raises). Bad input raises
     :class:`asyncrl.ConfigError` with the command line's one-line message.
     """
+    report_plugin_problems()
     args = [*overrides, *(o for key, value in kw.items() for o in _overrides(key, value))]
     resumes = [a.split("=", 1)[1] for a in args if a.startswith("resume=")]
     if resumes and resumes[-1] not in ("", "null"):
@@ -139,4 +141,5 @@ def train(cfg: DictConfig | Config, run_dir: str | Path | None = None, *, wandb_
             OmegaConf.save(finalize(cfg), hydra_dir / "config.yaml")
         with _process_settings_kept():
             summary = run_training(parts, run_dir, ckpt, wandb_group)
-    return TrainResult(run_dir, summary, Agent.load(run_dir))
+    # The run's own parts: its config was validated once, as it started.
+    return TrainResult(run_dir, summary, Agent.from_checkpoint(parts, load_checkpoint(run_dir / FILENAME), run_dir))

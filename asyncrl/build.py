@@ -18,6 +18,7 @@ a learner and an optimizer are built cannot differ between them.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,7 @@ from asyncrl.config import (
 from asyncrl.envs import BatchEnv, check_env_config, make_batch_env
 from asyncrl.learners.base import Learner
 from asyncrl.optim import LinearDecay, SharedOptimizer, build_optimizer
-from asyncrl.registry import Algorithm, get_algorithm, store_configs
+from asyncrl.registry import Algorithm, get_algorithm, left_out, store_configs
 
 CONFIG_NAME = "config"
 
@@ -70,6 +71,9 @@ def hydra_error_line(exc: Exception) -> str:
 
     if isinstance(exc, MissingConfigException) and exc.missing_cfg_file:
         group, _, option = exc.missing_cfg_file.rpartition("/")
+        why = left_out(option) if group == "algo" else None
+        if why is not None:  # a plugin left out: say why
+            return f"algo={option!r}: {why}"
         if group:
             return f"{group}={option!r}: no such option; one of {', '.join(exc.options or [])}"
         return f"no config named {exc.missing_cfg_file!r}"
@@ -107,12 +111,33 @@ def schema_for(cfg: DictConfig) -> DictConfig:
     return schema
 
 
+# Each config finalize returned, by id: the config and its values then. One given back unchanged is final
+# already, so a run is finalized once however many entry points it passes (and samples drawn by
+# ${loguniform:...} stay the ones validated).
+_finalized: dict[int, tuple[weakref.ref[DictConfig], dict[str, Any]]] = {}
+
+
+def _final_already(cfg: Any) -> bool:
+    entry = _finalized.get(id(cfg))
+    return entry is not None and entry[0]() is cfg and OmegaConf.to_container(cfg) == entry[1]
+
+
 def finalize(cfg: DictConfig | Mapping[str, Any] | Config) -> DictConfig:
     """The config merged into its schemas, interpolations resolved, every value checked.
 
-    Returns a typed, struct DictConfig (assignments are type-checked).
-    Raises ConfigError with one line naming the bad key or value.
+    Returns a typed, struct DictConfig (assignments are type-checked); given
+    such a config back unchanged, returns it as it is. Raises ConfigError
+    with one line naming the bad key or value.
     """
+    if isinstance(cfg, DictConfig) and _final_already(cfg):
+        return cfg
+    merged = _merge_and_check(cfg)
+    key = id(merged)
+    _finalized[key] = (weakref.ref(merged, lambda _: _finalized.pop(key, None)), OmegaConf.to_container(merged))
+    return merged
+
+
+def _merge_and_check(cfg: DictConfig | Mapping[str, Any] | Config) -> DictConfig:
     if isinstance(cfg, Config):
         cfg = OmegaConf.structured(cfg)
     elif not isinstance(cfg, DictConfig):

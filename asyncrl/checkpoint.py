@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from asyncrl.config import Config, ConfigError
+from asyncrl.registry import require_saved_algorithm
 
 FORMAT = "asyncrl-checkpoint"
 VERSION = 1
@@ -62,6 +63,9 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: checkpoint version {data.get('version')}, expected {VERSION}")
     if isinstance(data.get("config"), dict):
         data["config"] = upgrade_config(data["config"])
+        name = data["config"].get("algo", {}).get("name")
+        if isinstance(name, str):
+            require_saved_algorithm(name, str(path))
     return data
 
 
@@ -103,8 +107,7 @@ def restore(shared: Any, ckpt: dict[str, Any]) -> None:
         with torch.no_grad():
             for mine, saved in zip(shared.optim_state, ckpt["optim_state"], strict=True):
                 mine.copy_(saved)
-    with shared.step_counter.get_lock():
-        shared.step_counter.value = int(ckpt["global_step"])
+    shared.set_global_step(int(ckpt["global_step"]))
     torch.set_rng_state(ckpt["rng"]["torch"])
     state = random.getstate()
     random.setstate((state[0], tuple(ckpt["rng"]["python"]), state[2]))

@@ -21,12 +21,12 @@ import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from asyncrl.build import hydra_error_line
 from asyncrl.checkpoint import CheckpointError, resume_config
 from asyncrl.config import Config, ConfigError, config_dir, register_configs
-from asyncrl.registry import algorithms, store_configs
+from asyncrl.registry import algorithms, report_plugin_problems, store_configs
 from asyncrl.rundir import RunDirectoryError, check_free, check_writable
 from asyncrl.summary import write_summary
 
@@ -34,6 +34,10 @@ APP = "asyncrl"
 GROUPS = ("algo", "env", "optim", "profile", "runtime", "logger")
 SECTIONS = ("model", "eval", "checkpoint", "wandb")
 MULTIRUN_FLAGS = ("-m", "--multirun")
+# Hydra's flags for printing the config (--cfg job|hydra|all, --package P, --resolve): such a command is
+# validated as a training command is, then Hydra prints.
+PRINT_FLAGS_WITH_VALUE = ("--cfg", "-c", "--package", "-p")
+PRINT_FLAGS = ("--resolve",)
 
 
 def group_options(group: str) -> list[str]:
@@ -97,6 +101,20 @@ def _sweep_jobs(overrides: list[str]) -> list[list[str]]:
     return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
 
 
+def _without_print_flags(argv: list[str]) -> list[str]:
+    """``argv`` less Hydra's flags for printing the config and their values."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in PRINT_FLAGS_WITH_VALUE:
+            skip = True
+        elif not (arg in PRINT_FLAGS or arg.startswith(tuple(f"{flag}=" for flag in PRINT_FLAGS_WITH_VALUE))):
+            kept.append(arg)
+    return kept
+
+
 def preflight(argv: list[str]) -> list[DictConfig]:
     """Validate every job's overrides as :func:`asyncrl.make_config` does; ConfigError on the first bad one.
 
@@ -106,12 +124,14 @@ def preflight(argv: list[str]) -> list[DictConfig]:
     """
     from asyncrl.api import make_config
 
+    argv = _without_print_flags(argv)
     if any(a.startswith("-") and a not in MULTIRUN_FLAGS for a in argv):
-        return []  # --cfg, -cd, --info, ...: Hydra's business
+        return []  # -cd, --info, ...: Hydra's business
     overrides = [a for a in argv if a not in MULTIRUN_FLAGS]
     if any(o.lstrip("+~").startswith("hydra/sweeper") for o in overrides):
         return []  # another sweeper's syntax
-    mine = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
+    # Hydra's own settings are Hydra's, but for the search path: it changes what composes.
+    mine = [o for o in overrides if not o.lstrip("+~").startswith("hydra") or o.startswith("hydra.searchpath=")]
     jobs = _sweep_jobs(mine) if any(a in MULTIRUN_FLAGS for a in argv) else [mine]
     composed: dict[str, DictConfig] = {}
     for job in jobs:
@@ -162,6 +182,8 @@ def _sweep_group() -> str | None:
 
 # The jobs of this invocation's sweep that failed: (run directory, first line of the error).
 _failed_jobs: list[tuple[Path, str]] = []
+# Each job's config as validated before Hydra started, by job number: the job trains exactly that one.
+_validated: list[DictConfig] = []
 
 
 def _job_failed(run_dir: Path, message: str, code: int, own_directory: bool = True) -> None:
@@ -186,8 +208,12 @@ def _job(cfg: DictConfig) -> None:
     from asyncrl.runtime.runner import WorkerError
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    num = OmegaConf.select(HydraConfig.get(), "job.num", default=0) or 0
     try:
-        if cfg.resume:
+        if num < len(_validated):
+            cfg = _validated[num]
+            run_dir = Path(cfg.resume) if cfg.resume else run_dir
+        elif cfg.resume:
             run_dir = Path(cfg.resume)
             overrides = [o for o in HydraConfig.get().overrides.task if not o.startswith("resume=")]
             cfg, _ = resume_config(run_dir, overrides)
@@ -220,13 +246,17 @@ def _job(cfg: DictConfig) -> None:
 def main(argv: list[str] | None = None) -> int:
     """The ``asyncrl`` console script and ``python -m asyncrl``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    report_plugin_problems()
     if any(a in ("-h", "--help") for a in argv):
         print(help_text())
         return 0
     try:
         register_configs()
         store_configs()
-        check_run_directories(argv, preflight(argv))
+        configs = preflight(argv)
+        if _without_print_flags(argv) == argv:  # printing the config writes nothing
+            check_run_directories(argv, configs)
+            _validated[:] = configs
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

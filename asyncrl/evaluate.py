@@ -24,7 +24,8 @@ from omegaconf.errors import OmegaConfBaseException
 from asyncrl.agent import Agent
 from asyncrl.checkpoint import CheckpointError
 from asyncrl.config import ConfigError, EvalConfig
-from asyncrl.evaluation import print_episode
+from asyncrl.eval_episodes import print_episode
+from asyncrl.registry import report_plugin_problems
 
 
 @dataclass
@@ -88,6 +89,7 @@ def parse_args(argv: list[str]) -> tuple[Path, EvaluateArgs]:
 def main(argv: list[str] | None = None) -> int:
     """Evaluate a run directory's checkpoint; write eval.json (and a video)."""
     argv = sys.argv[1:] if argv is None else argv
+    report_plugin_problems()
     if argv and argv[0] in ("-h", "--help"):
         print(HELP)
         return 0

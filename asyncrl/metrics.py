@@ -31,7 +31,12 @@ import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
-Record = dict[str, Any]
+from asyncrl.runtime.worker import Record
+
+
+def rate(steps: int, seconds: float) -> float:
+    """Steps per second (0 for no time)."""
+    return steps / seconds if seconds > 0 else 0.0
 
 
 class JsonlWriter:

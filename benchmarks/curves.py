@@ -16,7 +16,9 @@ when given its five games: Breakout, BeamRider, Pong, Q*bert, Space Invaders)
 own, ``<out stem>-<panel>.png``.
 
     python benchmarks/curves.py multirun/ --by algo.name --x frames --out curves.png
-    python benchmarks/curves.py bench-out/atari --by algo.name --x wall --out figure1.png
+    python benchmarks/curves.py bench-out/atari --by algo.name --x wall --anchors --out figure1.png
+
+``--anchors`` marks each Atari game's published one-hour scores (``anchors.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from anchors import ANCHOR_NAMES, ANCHORS  # noqa: E402
 from matplotlib.ticker import EngFormatter  # noqa: E402
 from runs import (  # noqa: E402
     argument_parser,
@@ -63,9 +66,19 @@ def group_curve(members: list[dict[str, Any]], x_name: str, window: int,
     return grid, np.nanmean(ys, axis=0), np.nanmin(ys, axis=0), np.nanmax(ys, axis=0)
 
 
+def draw_anchors(ax: Any, game: str, x_name: str) -> None:
+    """The game's published one-hour scores (anchors.py): dashed lines, and a marker at one hour on a wall axis."""
+    for name, score, style in zip(ANCHOR_NAMES, ANCHORS.get(game, ()), ("--", "-.", ":"), strict=False):
+        if score is None:
+            continue
+        ax.axhline(score, color="0.35", linestyle=style, linewidth=0.9, label=f"{name}: {score:g}")
+        if x_name == "wall":
+            ax.plot([3600], [score], marker="o", color="0.35", markersize=4)
+
+
 def draw_panel(ax: Any, runs: list[dict[str, Any]], keys: list[str], x_name: str, window: int,
-               title: str) -> None:
-    """One line with a min-max band per group of runs."""
+               title: str, anchors: bool = False) -> None:
+    """One line with a min-max band per group of runs (and the game's anchors, with ``anchors``)."""
     for group, members in group_runs(runs, keys).items():
         curve = group_curve(members, x_name, window)
         if curve is None:
@@ -80,6 +93,8 @@ def draw_panel(ax: Any, runs: list[dict[str, Any]], keys: list[str], x_name: str
         ax.fill_between(grid, lo, hi, color=line.get_color(), alpha=0.2)
         if stop is not None:
             ax.axhline(stop, color=line.get_color(), linestyle=":", linewidth=0.9)
+    if anchors:
+        draw_anchors(ax, title, x_name)
     ax.set_xlabel(X_AXES[x_name][1])
     if x_name != "wall":
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 400k, 50M: no overlapping digits
@@ -93,14 +108,14 @@ def draw_panel(ax: Any, runs: list[dict[str, Any]], keys: list[str], x_name: str
 
 
 def save_figure(panels: dict[str, list[dict[str, Any]]], keys: list[str], x_name: str, window: int,
-                title: str, out: Path) -> None:
+                title: str, out: Path, anchors: bool = False) -> None:
     """All panels in one figure at ``out``: one row for up to 3 panels or 5 (Figure 1), else a square grid."""
     n = len(panels)
     ncols = n if n <= 3 or n == 5 else math.ceil(math.sqrt(n))
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.8 * nrows), squeeze=False)
     for ax, (name, runs) in zip(axes.flat, panels.items(), strict=False):
-        draw_panel(ax, runs, keys, x_name, window, name)
+        draw_panel(ax, runs, keys, x_name, window, name, anchors)
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
     if title:
@@ -115,15 +130,15 @@ def slug(name: str) -> str:
 
 
 def plot(runs: list[dict[str, Any]], keys: list[str], panel_key: str, x_name: str, window: int,
-         title: str, out: Path) -> list[Path]:
+         title: str, out: Path, anchors: bool = False) -> list[Path]:
     """Write the figure(s); return the paths written."""
     panels = {str(group[0]): members for group, members in group_runs(runs, [panel_key]).items()}
-    save_figure(panels, keys, x_name, window, title, out)
+    save_figure(panels, keys, x_name, window, title, out, anchors)
     written = [out]
     if len(panels) > 1:
         for name, members in panels.items():
             path = out.with_name(f"{out.stem}-{slug(name)}{out.suffix}")
-            save_figure({name: members}, keys, x_name, window, title, path)
+            save_figure({name: members}, keys, x_name, window, title, path, anchors)
             written.append(path)
     return written
 
@@ -137,10 +152,12 @@ def main() -> None:
     parser.add_argument("--title", default=None,
                         help="figure title (default: what the runs share, e.g. the algorithm and workers)")
     parser.add_argument("--out", type=Path, default=Path("curves.png"))
+    parser.add_argument("--anchors", action="store_true",
+                        help="mark each game's published one-hour scores (anchors.py) in its panel")
     args = parser.parse_args()
     runs = load_runs(parser, args.dirs, [*args.by, args.panels])
     title = args.title if args.title is not None else shared_description(runs, [*args.by, args.panels])
-    for path in plot(runs, args.by, args.panels, args.x, args.window, title, args.out):
+    for path in plot(runs, args.by, args.panels, args.x, args.window, title, args.out, args.anchors):
         print(path)
 
 

@@ -1,11 +1,13 @@
-"""Keep a run's record in the repository: its summary, config and episodes, compressed.
+"""Keep a run's record in the repository: its summary, config, episodes and training records, compressed.
 
-A benchmark run directory holds a checkpoint and every training record
-(megabytes for an hour of Atari). The figures and tables need only the
-episodes, so this copies ``summary.json`` and ``.hydra/config.yaml`` and
-writes the episode records of ``metrics.jsonl`` (global step, frames, wall
-time, return, length) to ``metrics.jsonl.gz``, which every script in
-``benchmarks/`` reads in place of ``metrics.jsonl``.
+A benchmark run directory holds a checkpoint and every record (megabytes for
+an hour of Atari). The figures and tables need only the episodes, and a
+diagnosis the training records, so this copies ``summary.json`` and
+``.hydra/config.yaml`` and writes to ``metrics.jsonl.gz`` (which every
+script in ``benchmarks/`` reads in place of ``metrics.jsonl``) the episode
+records (global step, frames, wall time, return, length) and the training
+records (worker, global step, wall time, and the ``train/`` values: losses,
+entropy, gradient norm, learning rate).
 
     python benchmarks/keep_run.py bench-out/atari-hour/a3c/breakout benchmarks/results/atari-hour/a3c/breakout
 """
@@ -19,6 +21,16 @@ import shutil
 from pathlib import Path
 
 KEPT = ("type", "global_step", "frames", "wall_s", "episode_return", "episode_length")
+KEPT_TRAIN = ("type", "worker", "global_step", "wall_s")
+
+
+def kept_record(record: dict) -> dict | None:
+    """The part of a record that is kept, or None."""
+    if record.get("type") == "episode":
+        return {k: record[k] for k in KEPT if k in record}
+    if record.get("type") == "train":
+        return {k: v for k, v in record.items() if k in KEPT_TRAIN or k.startswith("train/")}
+    return None
 
 
 def keep(src: Path, dst: Path) -> int:
@@ -31,12 +43,12 @@ def keep(src: Path, dst: Path) -> int:
     with (src / "metrics.jsonl").open(encoding="utf-8") as f, \
             gzip.open(dst / "metrics.jsonl.gz", "wt", encoding="utf-8", compresslevel=9) as out:
         for line in f:
-            if '"episode"' not in line:
+            if '"episode"' not in line and '"train"' not in line:
                 continue
-            record = json.loads(line)
-            if record.get("type") == "episode":
-                out.write(json.dumps({k: record[k] for k in KEPT if k in record}, separators=(",", ":")) + "\n")
-                kept += 1
+            record = kept_record(json.loads(line))
+            if record is not None:
+                out.write(json.dumps(record, separators=(",", ":")) + "\n")
+                kept += record["type"] == "episode"
     return kept
 
 

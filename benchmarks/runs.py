@@ -27,6 +27,7 @@ import json
 import statistics
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,20 +103,24 @@ class Episodes:
         return len(self.returns)
 
 
-def load_episodes(run: Path) -> Episodes:
-    """Global step, frames, wall seconds and return of every episode in metrics.jsonl."""
-    rows: list[tuple[float, float, float, float]] = []
+def records(run: Path, kind: str) -> Iterator[dict[str, Any]]:
+    """The records of type ``kind`` in a run's metrics.jsonl, or in the metrics.jsonl.gz of a run kept in the
+    repository (benchmarks/keep_run.py: its episode and training records, compressed)."""
     path = run / "metrics.jsonl"
-    # A run kept in the repository (benchmarks/keep_run.py) holds only its episodes, compressed.
     with path.open(encoding="utf-8") if path.exists() else gzip.open(run / "metrics.jsonl.gz", "rt",
                                                                          encoding="utf-8") as f:
         for line in f:
-            if '"episode"' not in line:
+            if f'"{kind}"' not in line:
                 continue
             record = json.loads(line)
-            if record.get("type") == "episode":
-                rows.append((record["global_step"], record.get("frames", record["global_step"]),
-                             record["wall_s"], record["episode_return"]))
+            if record.get("type") == kind:
+                yield record
+
+
+def load_episodes(run: Path) -> Episodes:
+    """Global step, frames, wall seconds and return of every episode in metrics.jsonl."""
+    rows = [(record["global_step"], record.get("frames", record["global_step"]), record["wall_s"],
+             record["episode_return"]) for record in records(run, "episode")]
     cols = np.asarray(rows, dtype=float).reshape(-1, 4).T
     return Episodes(steps=cols[0], frames=cols[1], wall=cols[2], returns=cols[3])
 

@@ -9,12 +9,7 @@ fewer episodes when fewer had finished, "-" for none or for a run that had
 stopped before then), the frames played by then, and, for the five games of
 the paper's Figure 1, one-hour anchors from elsewhere beside them.
 
-Anchors, each after one hour of training (the paper's values read off its
-learning curves by the RLlib team; RLlib's own results on its hardware):
-
-- paper's A3C, 16 CPU threads;
-- RLlib A2C, 5 workers and a GPU on a 64-vCPU node;
-- RLlib IMPALA, 32 workers.
+The anchors are in ``anchors.py``.
 
     python benchmarks/score_at.py bench-out/atari-hour --minutes 15 30 60 --out bench-out/atari-hour.md
 """
@@ -25,17 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from anchors import ANCHOR_NAMES, ANCHOR_NOTE, ANCHORS
 from runs import argument_parser, group_runs, load_episodes, load_runs, markdown_table, run_value, write_text
-
-# game id -> (paper A3C 16 threads, RLlib A2C, RLlib IMPALA), one hour each; None: no figure published.
-ANCHORS: dict[str, tuple[float | None, float | None, float | None]] = {
-    "ALE/BeamRider-v5": (1000, 874, 3181),
-    "ALE/Breakout-v5": (10, 268, 538),
-    "ALE/Pong-v5": (None, None, None),
-    "ALE/Qbert-v5": (500, 1212, 10850),
-    "ALE/SpaceInvaders-v5": (300, 518, 843),
-}
-ANCHOR_NAMES = ("paper A3C, 16 threads, 1 h", "RLlib A2C, 1 h", "RLlib IMPALA, 1 h")
 
 
 def score_at(run: dict[str, Any], seconds: float, window: int) -> tuple[float, float] | None:
@@ -84,9 +70,7 @@ def main() -> None:
     runs = load_runs(parser, args.dirs, args.by)
     text = table(runs, args.by, args.minutes, args.window)
     if any(run_value(r, "env") in ANCHORS for r in runs):
-        text += ("\n\nAnchors: one hour of training each; the paper's A3C (16 CPU threads) as read off its learning "
-                 "curves by the RLlib team; RLlib A2C (5 workers and a GPU, a 64-vCPU node) and RLlib IMPALA "
-                 "(32 workers) as RLlib published them. Scores are game scores (unclipped, all lives).")
+        text += "\n\n" + ANCHOR_NOTE
     write_text(args.out, text)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -220,6 +221,22 @@ def test_shared_description_names_what_every_run_has_in_common(tmp_path: Path):
                                                             "60 min each"
 
 
+def test_curves_mark_a_games_published_one_hour_scores(tmp_path: Path):
+    fake_run(tmp_path / "run", RAMP, env="ALE/Breakout-v5", summary={"wall_s": 3600.0})
+    runs = [load_run(r) for r in find_runs([tmp_path])]
+    fig, ax = plt.subplots()
+    draw_panel(ax, runs, ["algo.name"], "wall", 5, "ALE/Breakout-v5", anchors=True)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "a3c (1 run)", "paper A3C, 16 threads, 1 h: 10", "RLlib A2C, 1 h: 268", "RLlib IMPALA, 1 h: 538"]
+    markers = [(list(line.get_xdata()), list(line.get_ydata())) for line in ax.get_lines() if line.get_marker() == "o"]
+    assert markers == [([3600], [10]), ([3600], [268]), ([3600], [538])]  # at one hour on the wall-time axis
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    draw_panel(ax, runs, ["algo.name"], "wall", 5, "ALE/Breakout-v5")  # without --anchors: none
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a3c (1 run)"]
+    plt.close(fig)
+
+
 def test_curves_say_when_runs_stopped_themselves_at_a_score(tmp_path: Path):
     stop = {"stop_when_solved": True, "env": {"name": "cartpole", "solved_window": 20, "solved_return": 195}}
     for seed in range(2):
@@ -245,13 +262,17 @@ def test_score_at_reads_the_last_100_mean_at_each_wall_time_beside_the_anchors(t
     # 15 min: episodes 0-150 done, the last 100 are 51-150 (mean 100.5, 151 x 400 frames); then all 300 (249.5).
     assert rows["ALE/Breakout-v5"][1:] == ["a3c", "1", "100 (0.1M)", "250 (0.1M)", "250 (0.1M)", "10.0", "268",
                                            "538"]
-    # A run that had stopped (after 1,000 s) has no score at 30 and 60 minutes; Pong has no anchors.
-    assert rows["ALE/Pong-v5"][3:] == ["-21.0 (0.0M)", "-", "-", "-", "-", "-"]
+    # A run that had stopped (after 1,000 s) has no score at 30 and 60 minutes; Pong's one anchor is the paper's.
+    assert rows["ALE/Pong-v5"][3:] == ["-21.0 (0.0M)", "-", "-", "-14.3", "-", "-"]
     assert out.read_text().strip() == proc.stdout.strip() and "Anchors: one hour of training" in proc.stdout
 
 
 def test_a_kept_run_reads_as_the_run_did(tmp_path: Path):
     fake_run(tmp_path / "run", RAMP, env="ALE/Breakout-v5", summary={"wall_s": 3600.0})
+    train = {"type": "train", "worker": 1, "global_step": 40, "wall_s": 2.5, "train/entropy": 1.7,
+             "train/grad_norm": 3.0, "worker_1/steps_per_s": 900.0}
+    with (tmp_path / "run" / "metrics.jsonl").open("a") as f:
+        f.write(json.dumps(train) + "\n" + json.dumps({"type": "progress", "global_step": 40}) + "\n")
     proc = run_script("keep_run.py", tmp_path / "run", tmp_path / "kept")
     assert proc.stdout.strip() == f"kept 30 episodes of {tmp_path / 'run'} in {tmp_path / 'kept'}"
     kept = tmp_path / "kept"
@@ -260,6 +281,22 @@ def test_a_kept_run_reads_as_the_run_did(tmp_path: Path):
     for name in ("steps", "frames", "wall", "returns"):
         assert np.array_equal(getattr(original, name), getattr(copy, name))
     assert load_run(kept)["config"] == load_run(tmp_path / "run")["config"]
+    with gzip.open(kept / "metrics.jsonl.gz", "rt") as f:
+        kept_train = [r for r in map(json.loads, f) if r["type"] != "episode"]
+    # The training records without per-worker rates; no progress record.
+    assert kept_train[-1] == {k: v for k, v in train.items() if not k.startswith("worker_")}
+    assert [r["type"] for r in kept_train] == ["train", "train"]
+
+
+def test_takeoff_says_when_a_run_left_random_play_for_good(tmp_path: Path):
+    fake_run(tmp_path / "probe", [-21.0] * 50 + [-15.0] * 50, wall=6.0, summary={"wall_s": 600.0})
+    with (tmp_path / "probe" / "metrics.jsonl").open("a") as f:
+        for second, entropy in ((10, 1.79), (100, 1.77), (200, 1.5), (400, 1.2)):
+            f.write(json.dumps({"type": "train", "worker": 0, "global_step": 1, "wall_s": second,
+                                "train/entropy": entropy}) + "\n")
+    proc = run_script("takeoff.py", tmp_path, "--window", "10", "--minutes", "5", "10", "--every", "5")
+    # Episode i ends at 6 i s; the last-10 mean first stays above -20 from episode 51 (306 s, 4 x 5,200 frames).
+    assert table_rows(proc.stdout) == [["probe", "1,000", "-20.4", "-15.0", "5.1 min (0.0M frames)", "1.77 1.20"]]
 
 
 @pytest.mark.parametrize("script", ["compare.py", "curves.py", "scaling.py", "robustness.py", "score_at.py"])

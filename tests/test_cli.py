@@ -146,6 +146,31 @@ def test_a_sweep_with_one_bad_job_starts_no_job(tmp_path: Path):
     assert not sweep.exists()
 
 
+@pytest.mark.parametrize("flags", [["--cfg", "job"], ["--cfg", "all", "--resolve"], ["-c", "job", "-p", "algo"]])
+def test_printing_the_config_validates_it_first(flags: list[str]):
+    for bad, line in (("algo.t_max=0", "error: algo.t_max=0: must be >= 1"),
+                      ("algo.gae_lambda=1.5", "error: algo.gae_lambda: not a config option (no schema declares it)")):
+        proc = run_cli(*flags, bad, timeout=60)
+        assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [line] and proc.stdout == ""
+    shown = run_cli(*flags, "algo.t_max=7", timeout=60)
+    assert shown.returncode == 0 and "t_max: 7" in shown.stdout, shown.stderr
+
+
+def test_a_command_line_run_finalizes_its_config_once(tmp_path: Path):
+    """Validated once before Hydra starts, then trained as validated (also each job of a sweep)."""
+    count = ("import sys\nimport asyncrl.build as b\nn = [0]\nmerge = b._merge_and_check\n"
+             "def counted(cfg):\n    n[0] += 1\n    return merge(cfg)\n"
+             "b._merge_and_check = counted\nfrom asyncrl.cli import main\ncode = main(sys.argv[1:])\n"
+             "print('finalized', n[0])\nsys.exit(code)\n")
+    quick = ["runtime=threads", "workers=1", "total_steps=300", "eval.episodes=1", "progress=off"]
+    for args, jobs in (([f"hydra.run.dir={tmp_path / 'run'}"], 1),
+                       (["-m", "seed=0,1", f"hydra.sweep.dir={tmp_path / 'sweep'}"], 2)):
+        proc = subprocess.run([sys.executable, "-c", count, *args, *quick], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip().splitlines()[-1] == f"finalized {jobs}"
+
+
 def test_help_names_the_app_and_lists_only_real_options():
     proc = run_cli("--help", timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith("asyncrl:")

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from asyncrl.optim import LinearDecay, MomentumSGD, RMSProp, build_optimizer, create_shared_state
+from asyncrl.optim import LinearDecay, MomentumSGD, RMSProp, build_optimizer, shared_statistics
 from asyncrl.runtime.shared import CTX
 
 P0 = torch.tensor([1.0, -2.0, 0.5, 0.0])
@@ -78,7 +78,7 @@ def test_statistics_shared_between_processes_only_when_configured(shared):
     cfg = Cfg(shared)
     param = torch.zeros(4)
     param.share_memory_()
-    state = create_shared_state(cfg, [param])
+    state = shared_statistics(cfg, [param])
     assert (state is not None) == shared
     grad = torch.tensor([1.0, 2.0, 3.0, 4.0])
     first = _run_child(cfg, [param], state, grad, steps=3)

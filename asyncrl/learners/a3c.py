@@ -10,12 +10,12 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from asyncrl.algorithm import Algorithm
 from asyncrl.config import AlgoConfig, require, require_positive
 from asyncrl.learners.base import Learner, Metrics, Segment
 from asyncrl.learners.policies import PolicyParams, policy_for, select_rows, unflatten_rows
 from asyncrl.learners.returns import nstep_returns
 from asyncrl.nets import actor_critic, reset_state
-from asyncrl.registry import Algorithm
 
 
 @dataclass

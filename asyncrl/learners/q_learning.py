@@ -18,12 +18,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from asyncrl.algorithm import Algorithm
 from asyncrl.config import AlgoConfig, require, require_choice, require_positive
 from asyncrl.learners.base import Learner, Metrics, Segment
 from asyncrl.learners.exploration import EpsilonSchedule, sample_final_epsilon
 from asyncrl.learners.returns import nstep_returns, one_step_targets
 from asyncrl.nets import q_network
-from asyncrl.registry import Algorithm
 
 LOSSES = ("squared", "huber")
 

@@ -13,7 +13,7 @@ from asyncrl.optim.schedule import LinearDecay
 from asyncrl.optim.sgd import MomentumSGD
 
 
-def create_shared_state(optim_cfg: Any, params: Sequence[Tensor]) -> list[Tensor] | None:
+def shared_statistics(optim_cfg: Any, params: Sequence[Tensor]) -> list[Tensor] | None:
     """Statistics in shared memory when the config shares them, else None.
 
     Called once by the main process before workers start.
@@ -35,4 +35,4 @@ def build_optimizer(optim_cfg: Any, params: Sequence[Tensor], shared_state: list
     raise ValueError(f"optim.name={optim_cfg.name!r}: unknown optimizer")
 
 
-__all__ = ["LinearDecay", "MomentumSGD", "RMSProp", "SharedOptimizer", "build_optimizer", "create_shared_state"]
+__all__ = ["LinearDecay", "MomentumSGD", "RMSProp", "SharedOptimizer", "build_optimizer", "shared_statistics"]

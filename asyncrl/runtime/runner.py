@@ -14,19 +14,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
 
 from asyncrl.runtime.shared import CTX, SharedState
-from asyncrl.runtime.worker import READY, RUNNING, STARTING, WorkerSpec, worker_main
+from asyncrl.runtime.worker import READY, RUNNING, STARTING, Record, WorkerSpec, worker_main
 
 if TYPE_CHECKING:
     from asyncrl.build import RunParts
-
-Record = dict[str, Any]
-
 
 class WorkerError(RuntimeError):
     """A worker failed; the message holds its id and its traceback."""
@@ -40,18 +37,27 @@ class RunResult:
     error: str | None = None
 
 
-def worker_seeds(seed: int, workers: int, generation: int = 0, group: tuple[int, int] | None = None) -> list[int]:
+class Runtime(Protocol):
+    """What a run asks of its runtime (worker processes, threads, or Hogwild groups on Ray).
+
+    Built with the run's parts, shared state, a record ``sink`` (it returns
+    True when the run should stop early) and a ``should_stop`` asked on a
+    clock; ``run`` returns how the workers' part ended and leaves no worker
+    behind.
+    """
+
+    def run(self) -> RunResult: ...
+
+
+def worker_seeds(seed: int, workers: int, streams: tuple[int, ...] = ()) -> list[int]:
     """Independent per-worker seeds derived from the run seed.
 
-    ``generation`` counts resumes, so a resumed run does not replay the random
-    streams its workers already used. ``group`` is (group id, incarnation) of
-    a Hogwild group under runtime=ray: each group, and each restart of one,
-    gets streams of its own.
+    ``streams`` tells apart runs of workers that must not share random
+    streams: a resumed run's generation (so it does not replay the streams
+    its workers already used), and under runtime=ray each group and each
+    restart of one.
     """
-    if group is not None:
-        entropy: int | list[int] = [seed, generation, group[0] + 1, group[1]]
-    else:
-        entropy = seed if generation == 0 else [seed, generation]
+    entropy: int | list[int] = [seed, *streams] if streams else seed
     children = np.random.SeedSequence(entropy).spawn(workers)
     return [int(child.generate_state(1)[0]) for child in children]
 
@@ -82,15 +88,16 @@ class Runner:
     """
 
     def __init__(self, parts: RunParts, shared: SharedState, sink: Callable[[Record], bool],
-                 start_time: float, generation: int = 0, should_stop: Callable[[], bool] | None = None,
-                 group: tuple[int, int] | None = None) -> None:
+                 start_time: float, streams: tuple[int, ...] = (), should_stop: Callable[[], bool] | None = None,
+                 kind: str | None = None) -> None:
+        """``streams`` picks the workers' random streams (:func:`worker_seeds`); ``kind`` is processes or
+        threads (``runtime.kind`` unless given)."""
         cfg = parts.config
         self.shared, self.sink = shared, sink
-        # A Ray group runs its workers as processes, like runtime=processes.
-        self.kind = "processes" if group is not None else cfg.runtime.kind
+        self.kind = kind or cfg.runtime.kind
         self.join_timeout = cfg.runtime.join_timeout_s
         self.queue = CTX.Queue()
-        seeds = worker_seeds(cfg.seed, cfg.workers, generation, group)
+        seeds = worker_seeds(cfg.seed, cfg.workers, streams)
         # A worker process outlives a main process killed with SIGKILL unless it checks this pid.
         main_pid = os.getpid() if self.kind == "processes" else None
         self.specs = [WorkerSpec(k, seeds[k], parts, start_time, main_pid) for k in range(cfg.workers)]

@@ -17,7 +17,7 @@ import torch
 import torch.multiprocessing as mp
 from torch import nn
 
-from asyncrl.optim import create_shared_state as shared_optimizer_state
+from asyncrl.optim import shared_statistics
 
 if TYPE_CHECKING:
     from asyncrl.build import RunParts
@@ -62,6 +62,25 @@ class SharedState:
         """
         return int(self.step_counter.get_obj().value)
 
+    @property
+    def target_sync_count(self) -> int:
+        """How many times the target network was synced."""
+        return int(self.target_syncs.value)
+
+    def set_target_syncs(self, count: int) -> None:
+        """Set the count of target syncs (the cluster-wide count a Ray driver mirrors)."""
+        self.target_syncs.value = count
+
+    def set_global_step(self, value: int) -> None:
+        """Set the global step: a resumed run's, or the cluster-wide one that a Ray group or driver mirrors."""
+        with self.step_counter.get_lock():
+            self.step_counter.value = value
+
+    def rebase_global_step(self, seen: int, value: int) -> None:
+        """The global step <- ``value`` plus the steps taken here since it read ``seen`` (a Ray group's exchange)."""
+        with self.step_counter.get_lock():
+            self.step_counter.value = value + (self.step_counter.value - seen)
+
     def advance(self, steps: int) -> tuple[int, int]:
         """Add ``steps`` to the global step atomically; return (before, after).
 
@@ -104,5 +123,5 @@ def create_shared_state(parts: RunParts) -> SharedState:
         torch.manual_seed(parts.config.seed)
         model = share_model(parts.network())
     target = share_model(copy.deepcopy(model)) if parts.algorithm.uses_target_net else None
-    optim_state = shared_optimizer_state(parts.config.optim, list(model.parameters()))
+    optim_state = shared_statistics(parts.config.optim, list(model.parameters()))
     return SharedState(model, target, optim_state, parts.target_interval)

@@ -27,6 +27,8 @@ from asyncrl.runtime.shared import SharedState, copy_parameters
 if TYPE_CHECKING:
     from asyncrl.build import RunParts
 
+# One record a worker sends the main process (episode, train, phase, error, ...): plain JSON-able values.
+Record = dict[str, Any]
 
 # A worker's phases, which it reports to the main process: until its first record it is
 # starting (a new process imports torch, gymnasium, ...), then it builds its envs, network

@@ -28,8 +28,9 @@ from asyncrl.config import ConfigError
 from asyncrl.runtime.ray import flat
 from asyncrl.runtime.ray.group import Group
 from asyncrl.runtime.ray.server import ParameterServer
-from asyncrl.runtime.runner import Record, RunResult, StopOnSignal
+from asyncrl.runtime.runner import RunResult, StopOnSignal
 from asyncrl.runtime.shared import SharedState
+from asyncrl.runtime.worker import Record
 
 CONNECT_TIMEOUT_S = 10.0  # a HOST:PORT that does not answer within this is unreachable
 POLL_S = 0.2  # between two rounds of collecting the groups' records
@@ -126,7 +127,7 @@ class RayRunner:
         # could be lost before Ray restarts a group.
         self.server_name = f"asyncrl-parameter-server-{uuid.uuid4().hex}"
         self.server = ray.remote(num_cpus=0)(ParameterServer).options(name=self.server_name).remote(
-            flat.flatten(self.mirror_params), target, mirror.global_step, int(mirror.target_syncs.value),
+            flat.flatten(self.mirror_params), target, mirror.global_step, mirror.target_sync_count,
             self.parts.target_interval, cfg.total_steps)
         self.pg = placement_group([{"CPU": cfg.workers}] * self.rt.groups, strategy="SPREAD")
         ray.get(self.pg.ready(), timeout=120)
@@ -143,9 +144,8 @@ class RayRunner:
         flat.load(self.mirror_params, state.params)
         if self.mirror_target is not None and state.target is not None:
             flat.load(self.mirror_target, state.target)
-        with self.mirror.step_counter.get_lock():
-            self.mirror.step_counter.value = state.global_step
-        self.mirror.target_syncs.value = state.target_syncs
+        self.mirror.set_global_step(state.global_step)
+        self.mirror.set_target_syncs(state.target_syncs)
         self.last_mirror = time.monotonic()
         return state.stop
 
@@ -237,7 +237,7 @@ class RayRunner:
                 self.refresh_mirror()
                 traffic = ray.get(self.server.traffic.remote())
                 self.sink({"type": "parameter_server", "global_step": self.mirror.global_step,
-                           "target_syncs": int(self.mirror.target_syncs.value), **traffic,
+                           "target_syncs": self.mirror.target_sync_count, **traffic,
                            "params_sha256": hashlib.sha256(flat.flatten(self.mirror_params).tobytes()).hexdigest()})
                 for g, out in sorted(self.status.items()):
                     self.sink({"type": "group_summary", "group": g, "node": out["node"], "steps": out["steps"],

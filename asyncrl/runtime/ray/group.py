@@ -32,8 +32,8 @@ from asyncrl.build import RunParts
 from asyncrl.runtime.ray import flat
 from asyncrl.runtime.runner import Runner, RunResult
 from asyncrl.runtime.shared import create_shared_state
+from asyncrl.runtime.worker import Record
 
-Record = dict[str, Any]
 # A group whose worker failed waits this long for the driver to collect its last records, then exits.
 FAILED_GRACE_S = 3.0
 
@@ -56,7 +56,7 @@ class Group:
         if self.target is not None:
             flat.load(self.target, state.target)
         self.target_version = state.target_version
-        self.shared.step_counter.value = state.global_step
+        self.shared.set_global_step(state.global_step)
         self.base, self.synced_step = state.params.copy(), state.global_step
         self.contributed = self.bytes_sent = self.bytes_received = 0
         self.records: list[Record] = []
@@ -64,7 +64,8 @@ class Group:
         self.drained = threading.Event()
         self.result: RunResult | None = None
         self.done = False  # the runner has ended and the last updates are with the parameter server
-        self.runner = Runner(parts, self.shared, self._sink, start_time, generation, group=(group, self.incarnation))
+        self.runner = Runner(parts, self.shared, self._sink, start_time, (generation, group + 1, self.incarnation),
+                             kind="processes")  # each group and each restart of one: random streams of its own
         threading.Thread(target=self._run, name="asyncrl-group", daemon=True).start()
         threading.Thread(target=self._sync_loop, name="asyncrl-sync", daemon=True).start()
 
@@ -104,8 +105,7 @@ class Group:
         steps = now - self.synced_step
         reply = ray.get(self.server.exchange.remote(snapshot - self.base, steps, self.target_version))
         flat.add(self.params, reply.params - snapshot)  # global + whatever the workers learned meanwhile
-        with self.shared.step_counter.get_lock():
-            self.shared.step_counter.value = reply.global_step + (self.shared.step_counter.value - now)
+        self.shared.rebase_global_step(now, reply.global_step)
         self.base, self.synced_step = reply.params, reply.global_step
         if reply.target is not None and self.target is not None:
             flat.load(self.target, reply.target)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -17,12 +17,30 @@ import torch
 from asyncrl.envs import make_env
 
 if TYPE_CHECKING:
-    from asyncrl.agent import Agent
     from asyncrl.config import Config
     from asyncrl.learners import Learner
 
 # (episode number from 1, episodes planned, return, agent steps, cut off at the game-time bound)
 EpisodeReport = Callable[[int, int, float, int, bool], None]
+
+
+class Player(Protocol):
+    """What :func:`play_episodes` plays with (:class:`asyncrl.Agent` is one)."""
+
+    @property
+    def config(self) -> Config: ...
+
+    def act(self, obs: Any, state: Any = None, deterministic: bool = False) -> tuple[np.ndarray, Any]: ...
+
+
+class Evaluee(Protocol):
+    """What :class:`BackgroundEvaluator` evaluates (:class:`asyncrl.Agent` is one)."""
+
+    global_step: int
+
+    def plan(self, episodes: int = 10) -> EvalPlan: ...
+
+    def play(self, plan: EvalPlan, seed: int = 0, *, report: EpisodeReport | None = None) -> EvalResult: ...
 
 
 @dataclass
@@ -88,7 +106,7 @@ def print_episode(number: int, planned: int, episode_return: float, steps: int, 
 
 
 @torch.no_grad()
-def play_episodes(agent: Agent, plan: EvalPlan, seed: int, epsilon: float = 0.0, video_dir: Path | None = None,
+def play_episodes(agent: Player, plan: EvalPlan, seed: int, epsilon: float = 0.0, video_dir: Path | None = None,
                   report: EpisodeReport | None = None) -> EvalResult:
     """Play up to ``plan.episodes`` episodes with ``agent``; returns are the game's own score.
 
@@ -160,7 +178,7 @@ class BackgroundEvaluator:
     def busy(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
 
-    def start(self, agent: Agent) -> bool:
+    def start(self, agent: Evaluee) -> bool:
         """Evaluate ``agent`` (over a private snapshot of the network); False if one is still running."""
         if self.busy:
             return False
@@ -168,7 +186,7 @@ class BackgroundEvaluator:
         self.thread.start()
         return True
 
-    def _run(self, agent: Agent) -> None:
+    def _run(self, agent: Evaluee) -> None:
         try:
             plan = agent.plan(self.episodes)
             if self.report is not None:  # an evaluation that prints as it goes says first what it plays
