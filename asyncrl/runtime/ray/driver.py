@@ -21,12 +21,12 @@ from typing import Any
 import ray
 from ray.exceptions import ActorUnavailableError, RayActorError
 from ray.util.placement_group import placement_group, remove_placement_group
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy, PlacementGroupSchedulingStrategy
+from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 from asyncrl.build import RunParts
 from asyncrl.config import ConfigError
 from asyncrl.runtime.ray import flat
-from asyncrl.runtime.ray.group import Group, remove_files
+from asyncrl.runtime.ray.group import Group
 from asyncrl.runtime.ray.server import ParameterServer
 from asyncrl.runtime.runner import RunResult, StopOnSignal
 from asyncrl.runtime.shared import SharedState
@@ -119,7 +119,6 @@ class RayRunner:
         self.status: dict[int, dict[str, Any]] = {}
         self.unavailable_since: dict[int, float] = {}
         self.last_mirror = 0.0
-        self.semaphores: dict[str, set[str]] = {}  # node id -> the semaphore files its groups created
 
     def _start(self) -> None:
         cfg, mirror = self.parts.config, self.mirror
@@ -159,11 +158,7 @@ class RayRunner:
             if known is not None:
                 self.restarts[g] += 1
                 self.sink({"type": "group_restart", **where, "restarts": self.restarts[g]})
-                last = self.status[g]
-                self._remover(last["node"]).remote(last["semaphores"])  # the killed incarnation's, now
-            self.sink({"type": "group_start", **where, "incarnation": out["incarnation"],
-                       "semaphores": out["semaphores"]})
-            self.semaphores.setdefault(out["node"], set()).update(out["semaphores"])
+            self.sink({"type": "group_start", **where, "incarnation": out["incarnation"]})
         if out["worker_pids"] and out["worker_pids"] != self.status.get(g, {}).get("worker_pids"):
             self.sink({"type": "group_workers", "group": g, "pids": out["worker_pids"]})
         self.incarnation[g] = out["incarnation"]
@@ -256,19 +251,4 @@ class RayRunner:
                     ray.kill(actor, no_restart=True)
             if self.pg is not None:
                 remove_placement_group(self.pg)
-            self._remove_semaphores()
             self.cluster.close()
-
-    @staticmethod
-    def _remover(node: str) -> Any:
-        """:func:`remove_files` as a Ray task on ``node``."""
-        return ray.remote(num_cpus=0, max_retries=0)(remove_files).options(
-            scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False))
-
-    def _remove_semaphores(self) -> None:
-        """Remove, on each node, the semaphore files of its groups (killed groups cannot remove their own)."""
-        refs = [self._remover(node).remote(sorted(paths)) for node, paths in self.semaphores.items() if paths]
-        try:
-            ray.get(refs, timeout=30)
-        except (ray.exceptions.RayError, TimeoutError):
-            pass  # a node that is gone took its files with it

@@ -17,13 +17,6 @@ parameter server's: the group never syncs one itself.
 A worker that fails makes the group exit; Ray restarts it (up to
 ``runtime.max_group_restarts`` times) and it rejoins from the global
 parameters with fresh random streams.
-
-The group's shared counters, events and record queue are POSIX semaphores
-(``/dev/shm/sem.mp-*``), which only the process that created them removes,
-as it exits normally. Ray ends a group by killing it and its worker
-processes, so the group reports the files it created and the driver removes
-them on that node (:func:`semaphore_files`, :func:`remove_files`): a killed
-group's once Ray has restarted it, the others when the run ends.
 """
 
 from __future__ import annotations
@@ -31,7 +24,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import ray
@@ -44,29 +36,6 @@ from asyncrl.runtime.worker import Record
 
 # A group whose worker failed waits this long for the driver to collect its last records, then exits.
 FAILED_GRACE_S = 3.0
-SEMAPHORE_PREFIX = "/dev/shm/sem.mp-"  # multiprocessing's named semaphores on Linux
-
-
-def semaphore_files(maps: Path = Path("/proc/self/maps")) -> list[str]:
-    """The multiprocessing semaphore files this process has open (none where there is no /proc)."""
-    try:
-        lines = maps.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
-    paths = {line.split(maxsplit=5)[-1] for line in lines if SEMAPHORE_PREFIX in line}
-    return sorted(p for p in paths if p.startswith(SEMAPHORE_PREFIX) and not p.endswith("(deleted)"))
-
-
-def remove_files(paths: list[str]) -> int:
-    """Remove those of ``paths`` that still exist (run on their node by the driver); how many were."""
-    removed = 0
-    for path in paths:
-        try:
-            os.unlink(path)
-            removed += 1
-        except FileNotFoundError:
-            pass
-    return removed
 
 
 class Group:
@@ -97,7 +66,6 @@ class Group:
         self.done = False  # the runner has ended and the last updates are with the parameter server
         self.runner = Runner(parts, self.shared, self._sink, start_time, (generation, group + 1, self.incarnation),
                              kind="processes")  # each group and each restart of one: random streams of its own
-        self.semaphores = semaphore_files()  # its shared state's and queue's, all created by now
         threading.Thread(target=self._run, name="asyncrl-group", daemon=True).start()
         threading.Thread(target=self._sync_loop, name="asyncrl-sync", daemon=True).start()
 
@@ -156,7 +124,7 @@ class Group:
         done = self.done
         return {"incarnation": self.incarnation, "node": self.node, "pid": os.getpid(),
                 "worker_pids": [w.pid for w in self.runner.workers if getattr(w, "pid", None)],
-                "records": records, "done": done, "semaphores": self.semaphores,
+                "records": records, "done": done,
                 "status": self.result.status if done and self.result else None, "steps": self.contributed,
                 "bytes_sent": self.bytes_sent, "bytes_received": self.bytes_received}
 
