@@ -168,18 +168,19 @@ bench-pong-algos: $(STAMP)
 # (the default: 8 envs per worker on Atari), 2 workers, seed $(SEED) (default 0), on an otherwise idle machine.
 # Each run is kept in benchmarks/results/atari-hour/$(ALGO)/GAME (GAME-seedN for SEED=N > 0; episodes only,
 # compressed) as it ends, so the games can run in different sessions: `make bench-atari-hour GAMES=pong SEED=1`.
-# Then atari-hour-figures.
+# Then atari-hour-figures. A candidate setting runs with CHANGE and keeps its hours apart from the table's:
+#   make bench-atari-hour GAMES=breakout CHANGE=optim.lr_scaling=none HOUR=benchmarks/results/atari-hour-lr-none
 GAMES ?= beam_rider breakout pong qbert space_invaders
 ALGO ?= a3c
 SEED ?= 0
-HOUR := benchmarks/results/atari-hour
+HOUR ?= benchmarks/results/atari-hour
 RUN_NAME = $$g$(if $(filter-out 0,$(SEED)),-seed$(SEED))
 bench-atari-hour: $(STAMP)
 	for g in $(GAMES); do \
 	  $(PY) -m asyncrl algo=$(ALGO) env=$$g workers=2 seed=$(SEED) total_steps=100000000 time_limit_s=3600 \
-	    stop_when_solved=false checkpoint.interval=1000000 eval.episodes=10 progress=log \
-	    hydra.run.dir=$(BENCH)/atari-hour/$(ALGO)/$(RUN_NAME) || exit 1; \
-	  $(PY) benchmarks/keep_run.py $(BENCH)/atari-hour/$(ALGO)/$(RUN_NAME) $(HOUR)/$(ALGO)/$(RUN_NAME) || exit 1; \
+	    stop_when_solved=false checkpoint.interval=1000000 eval.episodes=10 progress=log $(CHANGE) \
+	    hydra.run.dir=$(BENCH)/$(notdir $(HOUR))/$(ALGO)/$(RUN_NAME) || exit 1; \
+	  $(PY) benchmarks/keep_run.py $(BENCH)/$(notdir $(HOUR))/$(ALGO)/$(RUN_NAME) $(HOUR)/$(ALGO)/$(RUN_NAME) || exit 1; \
 	done
 	$(MAKE) --no-print-directory atari-hour-figures
 
@@ -199,8 +200,8 @@ bench-pong-probe: $(STAMP)
 # The kept hours: score against wall time and frames, one panel per game (the paper's Figure 1 layout),
 # and the mean of the last 100 games at 15, 30 and 60 minutes beside the one-hour anchors.
 atari-hour-figures: $(STAMP)
-	$(call score-curves,atari-hour,100,$(HOUR),algo.name,--anchors)
-	$(PY) benchmarks/score_at.py $(HOUR) --by algo.name seed --minutes 15 30 60 --window 100 --out $(BENCH)/atari-hour.md
+	$(call score-curves,$(notdir $(HOUR)),100,$(HOUR),algo.name,--anchors)
+	$(PY) benchmarks/score_at.py $(HOUR) --by algo.name seed --minutes 15 30 60 --window 100 --out $(BENCH)/$(notdir $(HOUR)).md
 
 # ---- Small vector tasks through env=gym (docs/results.md) ----------------------------
 # The small-task settings (A3C also conf/tuned/a3c_gym.yaml), 3 seeds, 2 workers, each run
