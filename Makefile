@@ -8,7 +8,8 @@ ARGS   ?=
 .PHONY: setup train test test-slow lint clean docs-config bench-cartpole-solve bench-cartpole-speed \
 	bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling bench-cartpole bench-throughput \
 	bench-pong-a3c bench-pong-algos bench-cartpole-lstm bench-breakout-a3c bench-breakout-scaling bench-ray \
-	bench-atari-hour bench-pong-probe atari-hour-figures bench-small-tasks bench-learning-claims
+	bench-atari-hour bench-pong-probe atari-hour-figures bench-small-tasks bench-learning-claims \
+	bench-cartpole-lr-search
 
 setup: $(STAMP)
 
@@ -52,7 +53,7 @@ bench-cartpole-solve: $(STAMP)
 	  $(PY) -m asyncrl -m algo=$$a env.solved_return=$$t seed=10,11,12,13,14,15,16,17,18,19 \
 	    eval.episodes=0 progress=off hydra.sweep.dir=$(BENCH)/cartpole-solve/$$a || exit 1; \
 	done
-	$(PY) benchmarks/compare.py $(BENCH)/cartpole-solve --by algo.name workers
+	$(PY) -m asyncrl.analysis.compare $(BENCH)/cartpole-solve --by algo.name workers
 
 # Steps/s per algorithm with 1 and 2 workers (fixed 100k-step budget, no early stop).
 bench-cartpole-speed: $(STAMP)
@@ -61,7 +62,7 @@ bench-cartpole-speed: $(STAMP)
 	    stop_when_solved=false eval.episodes=0 progress=off \
 	    hydra.sweep.dir=$(BENCH)/cartpole-speed/$$a || exit 1; \
 	done
-	$(PY) benchmarks/compare.py $(BENCH)/cartpole-speed --by algo.name runtime.kind workers
+	$(PY) -m asyncrl.analysis.compare $(BENCH)/cartpole-speed --by algo.name runtime.kind workers
 
 # The paper's comparisons on CartPole-v1 (docs/results.md). About 12, 20 and 5 minutes on an
 # idle 2-core machine. Each target ends with the tables and figures under $(BENCH).
@@ -76,11 +77,11 @@ bench-cartpole-grid: $(STAMP)
 	  $(PY) -m asyncrl -m algo=$$a optim=sgd_momentum,rmsprop,rmsprop_shared seed=0,1,2 total_steps=100000 \
 	    stop_when_solved=false eval.episodes=0 progress=off hydra.sweep.dir=$(BENCH)/cartpole-grid/$$a || exit 1; \
 	done
-	$(PY) benchmarks/compare.py $(BENCH)/cartpole-grid --by algo.name optim_variant \
+	$(PY) -m asyncrl.analysis.compare $(BENCH)/cartpole-grid --by algo.name optim_variant \
 	  --threshold 195 --window 20 --out $(BENCH)/cartpole-grid.md
-	$(PY) benchmarks/curves.py $(BENCH)/cartpole-grid --by algo.name --x steps --out $(BENCH)/cartpole-grid-steps.png
-	$(PY) benchmarks/curves.py $(BENCH)/cartpole-grid --by algo.name --x wall --out $(BENCH)/cartpole-grid-wall.png
-	$(PY) benchmarks/curves.py $(BENCH)/cartpole-grid --by optim_variant --panels algo.name \
+	$(PY) -m asyncrl.analysis.curves $(BENCH)/cartpole-grid --by algo.name --x steps --out $(BENCH)/cartpole-grid-steps.png
+	$(PY) -m asyncrl.analysis.curves $(BENCH)/cartpole-grid --by algo.name --x wall --out $(BENCH)/cartpole-grid-wall.png
+	$(PY) -m asyncrl.analysis.curves $(BENCH)/cartpole-grid --by optim_variant --panels algo.name \
 	  --x steps --out $(BENCH)/cartpole-grid-optim.png
 
 # The paper's Figure 2: A3C, 20 learning rates from LogUniform(1e-4, 1e-2) (one
@@ -91,8 +92,26 @@ bench-cartpole-robustness: $(STAMP)
 	$(PY) -m asyncrl -m algo=a3c optim=sgd_momentum,rmsprop,rmsprop_shared "seed=range(0,20)" \
 	  'optim.lr="$${loguniform:1e-4,1e-2,$${seed}}"' total_steps=50000 stop_when_solved=false \
 	  eval.episodes=0 progress=off runtime.heartbeat_timeout_s=600 hydra.sweep.dir=$(BENCH)/cartpole-robustness
-	$(PY) benchmarks/robustness.py $(BENCH)/cartpole-robustness --thresholds 195 475 \
+	$(PY) -m asyncrl.analysis.robustness $(BENCH)/cartpole-robustness --thresholds 195 475 \
 	  --out $(BENCH)/cartpole-robustness.png
+
+# The same learning-rate search, adaptive: Hydra's Optuna sweeper (TPE, 20 trials) against 20 rates drawn at random
+# (the loguniform resolver, seeds 0-19), A3C with shared RMSProp, 50k steps each; every trial kept in
+# benchmarks/results/cartpole-lr-search. About 15 minutes on 2 cores.
+LR_SEARCH := algo=a3c optim=rmsprop_shared total_steps=50000 stop_when_solved=false eval.episodes=0 progress=off \
+	runtime.heartbeat_timeout_s=600
+bench-cartpole-lr-search: $(STAMP)
+	$(PY) -m asyncrl -m hydra/sweeper=optuna hydra.sweeper.n_trials=20 hydra.sweeper.sampler.seed=0 \
+	  'optim.lr=tag(log,interval(1e-4,1e-2))' $(LR_SEARCH) hydra.sweep.dir=$(BENCH)/cartpole-lr-search/optuna
+	$(PY) -m asyncrl -m "seed=range(0,20)" 'optim.lr="$${loguniform:1e-4,1e-2,$${seed}}"' $(LR_SEARCH) \
+	  hydra.sweep.dir=$(BENCH)/cartpole-lr-search/random
+	for s in optuna random; do for d in $(BENCH)/cartpole-lr-search/$$s/[0-9]*; do \
+	  $(PY) benchmarks/keep_run.py $$d benchmarks/results/cartpole-lr-search/$$s/$$(basename $$d) || exit 1; done; done
+	cp $(BENCH)/cartpole-lr-search/optuna/optimization_results.yaml benchmarks/results/cartpole-lr-search/optuna/
+	$(PY) -m asyncrl.analysis.study benchmarks/results/cartpole-lr-search/optuna benchmarks/results/cartpole-lr-search/random \
+	  --names "Optuna (TPE)" "random (loguniform)" --param optim.lr --thresholds 195 475 \
+	  --title "A3C on CartPole-v1, shared RMSProp, 50k steps: searching the learning rate" \
+	  --out $(BENCH)/cartpole-lr-search.png
 
 # The paper's Table 2: 1 and 2 workers (this machine has 2 cores), 5 seeds, worker counts
 # interleaved (seed 0 with 1 then 2 workers, ...) so that changing load hits both alike;
@@ -102,7 +121,7 @@ bench-cartpole-scaling: $(STAMP)
 	  $(PY) -m asyncrl -m algo=$$a seed=0,1,2,3,4 workers=1,2 env.solved_return=195 total_steps=200000 \
 	    eval.episodes=0 progress=off hydra.sweep.dir=$(BENCH)/cartpole-scaling/$$a || exit 1; \
 	done
-	$(PY) benchmarks/scaling.py $(BENCH)/cartpole-scaling --reference 195 --window 20 \
+	$(PY) -m asyncrl.analysis.scaling $(BENCH)/cartpole-scaling --reference 195 --window 20 \
 	  --out $(BENCH)/cartpole-scaling.png
 
 # Agent steps/s against this machine's ceiling, Breakout, 1 and 2 workers, 3 runs each
@@ -120,13 +139,13 @@ bench-throughput: $(STAMP)
 bench-cartpole-lstm: $(STAMP)
 	$(PY) -m asyncrl -m algo=a3c env=cartpole_novel model.lstm=true,false seed=0,1 total_steps=400000 \
 	  stop_when_solved=false eval.episodes=10 progress=off hydra.sweep.dir=$(BENCH)/cartpole-lstm
-	$(PY) benchmarks/compare.py $(BENCH)/cartpole-lstm --by model.lstm --threshold 195 --out $(BENCH)/cartpole-lstm.md
-	$(PY) benchmarks/curves.py $(BENCH)/cartpole-lstm --by model.lstm --x steps --out $(BENCH)/cartpole-lstm.png
+	$(PY) -m asyncrl.analysis.compare $(BENCH)/cartpole-lstm --by model.lstm --threshold 195 --out $(BENCH)/cartpole-lstm.md
+	$(PY) -m asyncrl.analysis.curves $(BENCH)/cartpole-lstm --by model.lstm --x steps --out $(BENCH)/cartpole-lstm.png
 
 # ---- Atari (docs/results.md) -----------------------------------------------------
 # $(call score-curves,NAME,WINDOW[,DIRS,BY,FLAGS]): score against frames and against wall time, written to
 # $(BENCH)/NAME-{frames,wall}.png, for the runs in DIRS (default $(BENCH)/NAME) grouped by BY (default algo.name).
-score-curves = for x in frames wall; do $(PY) benchmarks/curves.py $(or $(3),$(BENCH)/$(1)) --by $(or $(4),algo.name) \
+score-curves = for x in frames wall; do $(PY) -m asyncrl.analysis.curves $(or $(3),$(BENCH)/$(1)) --by $(or $(4),algo.name) \
 	  --x $$x --window $(2) $(5) --out $(BENCH)/$(1)-$$x.png || exit 1; done
 
 # The Atari runs of docs/results.md below were made before profiles existed: profile=paper
@@ -152,7 +171,7 @@ bench-breakout-scaling: $(STAMP)
 	$(PY) -m asyncrl algo=a3c env=breakout profile=paper workers=1 envs_per_worker=8 total_steps=100000000 time_limit_s=3000 \
 	  stop_when_solved=false checkpoint.interval=1000000 eval.episodes=5 progress=log \
 	  hydra.run.dir=$(BENCH)/breakout-scaling/workers1
-	$(PY) benchmarks/scaling.py $(BENCH)/breakout-a3c $(BENCH)/breakout-scaling/workers1 --reference 2 --window 1000 \
+	$(PY) -m asyncrl.analysis.scaling $(BENCH)/breakout-a3c $(BENCH)/breakout-scaling/workers1 --reference 2 --window 1000 \
 	  --out $(BENCH)/breakout-scaling.png
 	$(call score-curves,breakout-scaling,1000,$(BENCH)/breakout-a3c $(BENCH)/breakout-scaling/workers1,workers)
 
@@ -161,8 +180,8 @@ bench-pong-algos: $(STAMP)
 	$(PY) -m asyncrl -m algo=a3c,nstep_q,one_step_q,one_step_sarsa env=pong profile=paper workers=2 envs_per_worker=8 \
 	  total_steps=20000000 time_limit_s=900 stop_when_solved=false eval.episodes=3 progress=off \
 	  hydra.sweep.dir=$(BENCH)/pong-algos
-	$(PY) benchmarks/compare.py $(BENCH)/pong-algos --by algo.name --window 10 --out $(BENCH)/pong-algos.md
-	$(PY) benchmarks/curves.py $(BENCH)/pong-algos --by algo.name --x frames --window 10 --out $(BENCH)/pong-algos.png
+	$(PY) -m asyncrl.analysis.compare $(BENCH)/pong-algos --by algo.name --window 10 --out $(BENCH)/pong-algos.md
+	$(PY) -m asyncrl.analysis.curves $(BENCH)/pong-algos --by algo.name --x frames --window 10 --out $(BENCH)/pong-algos.png
 
 # One hour of $(ALGO) (default a3c) on each of $(GAMES) (default the paper's Figure 1 games), profile=fast
 # (the default: 8 envs per worker on Atari), 2 workers, seed $(SEED) (default 0), on an otherwise idle machine.
@@ -195,13 +214,13 @@ bench-pong-probe: $(STAMP)
 	$(PY) -m asyncrl algo=a3c env=pong workers=2 total_steps=100000000 time_limit_s=$(PROBE_S) \
 	  stop_when_solved=false eval.episodes=2 progress=off $(CHANGE) hydra.run.dir=$(BENCH)/pong-probes/$(NAME)
 	$(PY) benchmarks/keep_run.py $(BENCH)/pong-probes/$(NAME) $(PROBES)/$(NAME)
-	$(PY) benchmarks/takeoff.py $(PROBES) --level -20 --out $(BENCH)/pong-probes.md
+	$(PY) -m asyncrl.analysis.takeoff $(PROBES) --level -20 --out $(BENCH)/pong-probes.md
 
 # The kept hours: score against wall time and frames, one panel per game (the paper's Figure 1 layout),
 # and the mean of the last 100 games at 15, 30 and 60 minutes beside the one-hour anchors.
 atari-hour-figures: $(STAMP)
 	$(call score-curves,$(notdir $(HOUR)),100,$(HOUR),algo.name,--anchors)
-	$(PY) benchmarks/score_at.py $(HOUR) --by algo.name seed --minutes 15 30 60 --window 100 --out $(BENCH)/$(notdir $(HOUR)).md
+	$(PY) -m asyncrl.analysis.score_at $(HOUR) --by algo.name seed --minutes 15 30 60 --window 100 --out $(BENCH)/$(notdir $(HOUR)).md
 
 # ---- Small vector tasks through env=gym (docs/results.md) ----------------------------
 # The small-task settings (A3C also conf/tuned/a3c_gym.yaml), 3 seeds, 2 workers, each run
@@ -216,7 +235,7 @@ bench-small-tasks: $(STAMP)
 	  budget=$$(echo $$spec | cut -d: -f3); algos=$$(echo $$spec | cut -d: -f4); \
 	  $(PY) -m asyncrl -m algo=$$algos env=gym env.id=$$id env.solved_return=$$thr total_steps=$$budget \
 	    seed=0,1,2 eval.episodes=0 progress=off hydra.sweep.dir=$(BENCH)/small-tasks/$$id || exit 1; \
-	  $(PY) benchmarks/compare.py $(BENCH)/small-tasks/$$id --by algo.name --out $(BENCH)/small-tasks/$$id.md; \
+	  $(PY) -m asyncrl.analysis.compare $(BENCH)/small-tasks/$$id --by algo.name --out $(BENCH)/small-tasks/$$id.md; \
 	done
 
 # ---- The test suite's learning claims, with two workers (docs/results.md) ---------------
@@ -237,7 +256,7 @@ bench-learning-claims: $(STAMP)
 	  name=$${spec%%:*}; overrides=$$(echo $${spec#*:} | tr ',' ' '); \
 	  $(PY) -m asyncrl -m $$overrides workers=2 "seed=range(0,10)" progress=off \
 	    hydra.sweep.dir=$(BENCH)/learning-claims/$$name || exit 1; \
-	  $(PY) benchmarks/compare.py $(BENCH)/learning-claims/$$name --by algo.name model.lstm \
+	  $(PY) -m asyncrl.analysis.compare $(BENCH)/learning-claims/$$name --by algo.name model.lstm \
 	    --out $(BENCH)/learning-claims/$$name.md || exit 1; \
 	done
 
@@ -257,6 +276,6 @@ bench-ray: $(STAMP)
 	  $(PY) -m asyncrl seed=$$s workers=2 eval.episodes=0 progress=off hydra.run.dir=$(BENCH)/ray/solve/processes/$$s \
 	    || exit 1; \
 	done
-	$(PY) benchmarks/compare.py $(BENCH)/ray/solve --by runtime --out $(BENCH)/ray/solve.md
+	$(PY) -m asyncrl.analysis.compare $(BENCH)/ray/solve --by runtime --out $(BENCH)/ray/solve.md
 	$(PY) benchmarks/parameter_server.py --params 677429 --clients 2 --seconds 20 --nodes 2
 	$(PY) benchmarks/parameter_server.py --params 4610 --clients 2 --seconds 10 --nodes 2

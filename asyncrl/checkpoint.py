@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import random
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from asyncrl.config import Config, ConfigError
+from asyncrl.config import Config, ConfigError, LoggerConfig
 from asyncrl.registry import require_saved_algorithm
 
 FORMAT = "asyncrl-checkpoint"
@@ -74,7 +75,8 @@ def upgrade_config(config: dict[str, Any]) -> dict[str, Any]:
 
     Evaluation used to cap episodes in agent steps (``eval.max_episode_steps``)
     and play greedily; today's cap is in frames of game time and the default
-    policy is the algorithm's evaluation policy.
+    policy is the algorithm's evaluation policy. ``logger`` used to name the
+    one tracker; today it says which trackers are on.
     """
     eval_cfg = config.get("eval", {})
     if "max_episode_steps" in eval_cfg:
@@ -82,7 +84,22 @@ def upgrade_config(config: dict[str, Any]) -> dict[str, Any]:
         frames_per_step = env.get("frame_skip", 1) if env.get("kind") == "atari" else 1
         eval_cfg["max_episode_frames"] = eval_cfg.pop("max_episode_steps") * frames_per_step
         eval_cfg.setdefault("deterministic", True)
+    if isinstance(config.get("logger"), str):  # one tracker by name, before there were two
+        config["logger"] = {"wandb": config["logger"] == "wandb", "tensorboard": False}
     return config
+
+
+def _logger_keys(override: str) -> list[str]:
+    """``logger=wandb`` or ``logger=[wandb,tensorboard]`` on resume, as the keys those options set."""
+    key, _, value = override.partition("=")
+    if key.lstrip("+~") != "logger":
+        return [override]
+    trackers = [f.name for f in fields(LoggerConfig)]
+    names = [name.strip() for name in value.strip("[]").split(",") if name.strip()]
+    for name in names:
+        if name not in ("none", *trackers):
+            raise ConfigError(f"logger={value}: no logger {name!r} (none, {', '.join(trackers)})")
+    return [f"logger.{tracker}={str(tracker in names).lower()}" for tracker in trackers]
 
 
 def checkpoint_payload(shared: Any, config: dict[str, Any], run_state: dict[str, Any]) -> dict[str, Any]:
@@ -122,6 +139,7 @@ def resume_config(run_dir: Path, overrides: list[str]) -> tuple[DictConfig, dict
     if not (run_dir / FILENAME).exists():
         raise ConfigError(f"resume={str(run_dir)!r}: no {FILENAME} in that directory")
     ckpt = load_checkpoint(run_dir / FILENAME)
+    overrides = [key for override in overrides for key in _logger_keys(override)]
     for override in overrides:
         key = override.split("=", 1)[0].lstrip("+~")
         if isinstance(ckpt["config"].get(key), dict) or key == "profile":

@@ -13,6 +13,7 @@ each job through :func:`asyncrl.train`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from asyncrl.build import hydra_error_line
 from asyncrl.checkpoint import CheckpointError, resume_config
 from asyncrl.config import Config, ConfigError, config_dir, register_configs
 from asyncrl.registry import algorithms, report_plugin_problems, store_configs
-from asyncrl.rundir import RunDirectoryError, check_free, check_writable
+from asyncrl.rundir import RunDirectoryError, check_free, check_writable, holds_a_run
 from asyncrl.summary import write_summary
 
 APP = "asyncrl"
@@ -38,6 +39,7 @@ MULTIRUN_FLAGS = ("-m", "--multirun")
 # validated as a training command is, then Hydra prints.
 PRINT_FLAGS_WITH_VALUE = ("--cfg", "-c", "--package", "-p")
 PRINT_FLAGS = ("--resolve",)
+OPTUNA_DEFAULTS = {"hydra.sweeper.direction": "maximize", "hydra.sweeper.max_failure_rate": "1.0"}
 
 
 def group_options(group: str) -> list[str]:
@@ -72,7 +74,7 @@ def help_text() -> str:
     for group in GROUPS:
         options = [f"{o}*" if o == defaults.get(group) else o for o in group_options(group)]
         lines.append(f"  {group:<9}{', '.join(options)}")
-    lines += ["", "top-level keys (KEY=VALUE; every option's keys: docs/configuration.md):"]
+    lines += ["", "top-level keys (KEY=VALUE; every option's keys: python -m asyncrl.config_doc --print):"]
     comments = field_comments()
     for f in dataclasses.fields(Config):
         if f.name in GROUPS or f.name in SECTIONS:
@@ -81,6 +83,7 @@ def help_text() -> str:
     lines += [
         "",
         "sections: model.*, eval.*, checkpoint.*, wandb.* and each group's own keys (algo.t_max, optim.lr, ...).",
+        "  logger=[wandb,tensorboard]          both trackers (logger=tensorboard needs asyncrl[tensorboard])",
         f"  {APP} --cfg job [KEY=VALUE ...]   print the composed config without training",
         f"  {APP} --hydra-help               Hydra's own flags",
         "",
@@ -99,6 +102,17 @@ def _sweep_jobs(overrides: list[str]) -> list[list[str]]:
     except HydraException as exc:
         raise ConfigError(hydra_error_line(exc)) from None
     return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+
+
+def _fixed_overrides(overrides: list[str]) -> list[str]:
+    """``overrides`` without those that give a sweeper a search space (``interval(...)``, ``a,b``, ...)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except HydraException as exc:
+        raise ConfigError(hydra_error_line(exc)) from None
+    return [o.input_line for o in parsed if not o.is_sweep_override() and o.input_line is not None]
 
 
 def _without_print_flags(argv: list[str]) -> list[str]:
@@ -128,10 +142,13 @@ def preflight(argv: list[str]) -> list[DictConfig]:
     if any(a.startswith("-") and a not in MULTIRUN_FLAGS for a in argv):
         return []  # -cd, --info, ...: Hydra's business
     overrides = [a for a in argv if a not in MULTIRUN_FLAGS]
-    if any(o.lstrip("+~").startswith("hydra/sweeper") for o in overrides):
-        return []  # another sweeper's syntax
     # Hydra's own settings are Hydra's, but for the search path: it changes what composes.
     mine = [o for o in overrides if not o.lstrip("+~").startswith("hydra") or o.startswith("hydra.searchpath=")]
+    if any(o.lstrip("+~").startswith("hydra/sweeper") for o in overrides):
+        # A sampling sweeper (Optuna) picks each job's values as the study goes: check what every job shares
+        # now, and each sampled value as its job starts (a bad one fails that job, and the study goes on).
+        make_config(*_fixed_overrides(mine))
+        return []
     jobs = _sweep_jobs(mine) if any(a in MULTIRUN_FLAGS for a in argv) else [mine]
     composed: dict[str, DictConfig] = {}
     for job in jobs:
@@ -155,6 +172,12 @@ def check_run_directories(argv: list[str], configs: list[DictConfig]) -> None:
         if sweep_dir is not None and "hydra.sweep.subdir" not in given:
             for num, cfg in enumerate(configs):
                 check_free(Path(sweep_dir) / str(num), resume=False, overwrite=cfg.overwrite)
+        elif sweep_dir is not None and not all(cfg.overwrite for cfg in configs) and _holds_runs(Path(sweep_dir)):
+            # Hydra resolves a subdir of one's own only as each job starts, and writes the job's .hydra/ there
+            # before asyncrl could refuse it: refuse the whole sweep now.
+            raise RunDirectoryError(f"{sweep_dir} holds runs already, and hydra.sweep.subdir="
+                                    f"{given['hydra.sweep.subdir']} names each job's directory only as it starts: "
+                                    "give another hydra.sweep.dir (or overwrite=true to replace them)")
         check_writable(Path(sweep_dir or "multirun"), "hydra.sweep.dir")
         return
     cfg = configs[0]
@@ -164,12 +187,28 @@ def check_run_directories(argv: list[str], configs: list[DictConfig]) -> None:
     check_writable(Path(run_dir or "outputs"), "resume" if cfg.resume else "hydra.run.dir")
 
 
+def _holds_runs(directory: Path) -> bool:
+    """True when ``directory`` or any directory below it holds a run."""
+    return directory.is_dir() and any(holds_a_run(d) for d in (directory, *directory.rglob("*")) if d.is_dir())
+
+
 def _resume_into_same_directory(argv: list[str]) -> list[str]:
     """With resume=DIR, make Hydra write into DIR and leave its .hydra/ as it was."""
     dirs = [arg.split("=", 1)[1] for arg in argv if arg.startswith("resume=")]
     if dirs and dirs[-1] not in ("", "null"):
         return [*argv, f"hydra.run.dir={dirs[-1]}", "hydra.output_subdir=null"]
     return argv
+
+
+def _sweeper_defaults(argv: list[str]) -> list[str]:
+    """With ``hydra/sweeper=optuna``: maximize the score, and let a failed trial fail alone, unless told otherwise.
+
+    Optuna's sweeper minimizes by default and ends the study at the first failed trial.
+    """
+    if "hydra/sweeper=optuna" not in argv:
+        return argv
+    given = {arg.split("=", 1)[0].lstrip("+~") for arg in argv}
+    return [*argv, *(f"{key}={value}" for key, value in OPTUNA_DEFAULTS.items() if key not in given)]
 
 
 def _sweep_group() -> str | None:
@@ -186,10 +225,11 @@ _failed_jobs: list[tuple[Path, str]] = []
 _validated: list[DictConfig] = []
 
 
-def _job_failed(run_dir: Path, message: str, code: int, own_directory: bool = True) -> None:
+def _job_failed(run_dir: Path, message: str, code: int, own_directory: bool = True) -> float:
     """A single run exits with ``code``; a sweep records the failure and goes on with its next job.
 
     ``own_directory``: False when the directory belongs to another run, which gets nothing written.
+    Returns the job's score for a sweeper: NaN, which Optuna records as a failed trial.
     """
     print(f"error: {message}", file=sys.stderr)
     if HydraConfig.get().mode != RunMode.MULTIRUN:
@@ -198,12 +238,17 @@ def _job_failed(run_dir: Path, message: str, code: int, own_directory: bool = Tr
     summary = run_dir / "summary.json"
     if own_directory and not summary.exists():  # failed before training began: say so where the job's files are
         run_dir.mkdir(parents=True, exist_ok=True)
-        write_summary(run_dir, {"status": "failed", "finished": False, "error": message})
+        write_summary(run_dir, {"status": "failed", "finished": False, "error": message, "score": None})
+    return math.nan
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
-def _job(cfg: DictConfig) -> None:
-    """One job: train into Hydra's output directory and say where it is."""
+def _job(cfg: DictConfig) -> float:
+    """One job: train into Hydra's output directory and say where it is.
+
+    Returns the run's score (summary.json's ``score``; NaN for a failed job), the number a sweeper such as
+    Optuna optimizes.
+    """
     from asyncrl.api import train
     from asyncrl.runtime.runner import WorkerError
 
@@ -219,17 +264,13 @@ def _job(cfg: DictConfig) -> None:
             cfg, _ = resume_config(run_dir, overrides)
         summary = train(cfg, run_dir, wandb_group=_sweep_group()).summary
     except RunDirectoryError as exc:
-        _job_failed(run_dir, str(exc), 2, own_directory=False)
-        return
+        return _job_failed(run_dir, str(exc), 2, own_directory=False)
     except (ConfigError, CheckpointError) as exc:
-        _job_failed(run_dir, str(exc), 2)
-        return
+        return _job_failed(run_dir, str(exc), 2)
     except WorkerError as exc:  # summary.json says failed, with the error
-        _job_failed(run_dir, f"{exc}\nrun directory: {run_dir}", 1)
-        return
+        return _job_failed(run_dir, f"{exc}\nrun directory: {run_dir}", 1)
     except OSError as exc:  # e.g. the disk is full or the directory went read-only
-        _job_failed(run_dir, f"cannot write the run directory {run_dir}: {exc}", 1)
-        return
+        return _job_failed(run_dir, f"cannot write the run directory {run_dir}: {exc}", 1)
     ret = summary["final_eval_return"]
     ret_text = "-" if ret is None else f"{ret:.1f}"
     sessions = summary["resumes"] + 1  # a resumed run's figures add up every session; time_limit_s limits one
@@ -241,6 +282,7 @@ def _job(cfg: DictConfig) -> None:
     print(f"run directory: {run_dir}")
     if summary["status"] == "interrupted":
         sys.exit(130)
+    return math.nan if summary["score"] is None else float(summary["score"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    sys.argv = [APP, *_resume_into_same_directory(argv)]
+    sys.argv = [APP, *_sweeper_defaults(_resume_into_same_directory(argv))]
     _job()
     if _failed_jobs:
         listed = "; ".join(f"{run_dir} ({error})" for run_dir, error in _failed_jobs)

@@ -177,7 +177,6 @@ SYNC_UNITS = ("steps", "seconds")
 ANNEAL_OVER = ("steps", "budget")
 LR_SCALINGS = ("none", "sqrt")
 PROGRESS_MODES = ("auto", "bar", "log", "off")
-LOGGERS = ("none", "wandb")
 WANDB_MODES = ("online", "offline", "disabled")
 ACTIVATIONS = ("tanh", "relu")
 
@@ -332,6 +331,25 @@ class CheckpointConfig(Schema):
 
 
 @dataclass
+class LoggerConfig(Schema):
+    """Where a run's metrics go besides metrics.jsonl and summary.json (the `logger` group sets it).
+
+    ``logger=wandb``, ``logger=tensorboard``, or both: ``logger=[wandb,tensorboard]``.
+    """
+
+    wandb: bool = False  # Weights & Biases (settings: wandb.*)
+    tensorboard: bool = False  # TensorBoard event files in the run directory (the asyncrl[tensorboard] extra)
+
+    def check(self) -> None:
+        if self.tensorboard:
+            try:
+                import tensorboard  # noqa: F401 - torch.utils.tensorboard writes through it
+            except ImportError:
+                raise ConfigError("tensorboard: TensorBoard is not installed; "
+                                  "pip install 'asyncrl[tensorboard]'") from None
+
+
+@dataclass
 class WandbConfig(Schema):
     """Weights & Biases settings, used with ``logger=wandb``.
 
@@ -361,7 +379,7 @@ class Config(Schema):
     model: ModelConfig = field(default_factory=ModelConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
-    logger: str = "none"  # none | wandb (the `logger` group sets it)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
     wandb: WandbConfig = field(default_factory=WandbConfig)
     # A run directory to continue from its checkpoint.pt (global step, schedules,
     # optimizer statistics); its metrics.jsonl is appended to.
@@ -387,7 +405,6 @@ class Config(Schema):
         require_positive(self, "workers", "total_steps", "envs_per_worker")
         require(self.time_limit_s >= 0, "time_limit_s", "must be >= 0 (0: no limit)", self.time_limit_s)
         require_choice(self.progress, "progress", PROGRESS_MODES)
-        require_choice(self.logger, "logger", LOGGERS)
 
 
 def loguniform(low: float, high: float, key: Any) -> float:

@@ -2,6 +2,7 @@
 
     python -m asyncrl.config_doc              # rewrite docs/configuration.md
     python -m asyncrl.config_doc --check      # exit 1 when the committed file differs
+    python -m asyncrl.config_doc --print      # the page on stdout (from any install: asyncrl --help says so)
 
 The schemas are asyncrl/config.py's and each algorithm's own (declared in its
 module under asyncrl/learners/). Every key's meaning is the comment next to
@@ -37,7 +38,7 @@ OUT = ROOT / "docs" / "configuration.md"
 # Options composed with no tuned preset: `tuned/<algo>_gym.yaml` does not exist.
 NEUTRAL = ["env=gym", "env.id=CartPole-v1"]
 GROUPS = ("algo", "env", "optim", "runtime")
-SECTIONS = ("model", "eval", "checkpoint", "wandb")
+SECTIONS = ("model", "eval", "checkpoint", "logger", "wandb")
 
 
 def field_comments() -> dict[tuple[str, str], str]:
@@ -229,7 +230,8 @@ def render() -> str:
             lines += group_section(group, comments)
     lines += yaml_files_section(
         "logger", "## `logger`",
-        "Options of a global group: each file sets top-level keys (`logger`, and `wandb.*` above).")
+        "Options of a global group: each file sets top-level keys (`logger.*`, and `wandb.*` above). Several "
+        "options at once merge: `logger=[wandb,tensorboard]` turns both on.")
     lines += yaml_files_section(
         "profile", "## `profile`",
         "Options of a global group: each file sets top-level keys, after the other groups and before the "
@@ -262,8 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--check", action="store_true", help="exit 1 when --out differs from the generated page")
+    parser.add_argument("--print", action="store_true", help="write the page to stdout instead")
     args = parser.parse_args(argv)
     text = render()
+    if args.print:
+        sys.stdout.write(text)
+        return 0
     if args.check:
         current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
         if current != text:

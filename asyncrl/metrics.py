@@ -3,29 +3,19 @@
 ``metrics.jsonl`` gets every record as one JSON line, flushed at once so a
 crash loses nothing already reported. :class:`Progress` shows a live bar on a
 terminal and plain periodic lines otherwise (CI, redirected output).
-:class:`WandbSink` sends the same numbers to Weights & Biases.
-
-Metric names are grouped: ``train/*`` (loss terms, lr, grad_norm; per worker
-report), ``worker_k/*`` (that worker's steps/s and exploration), ``time/*``
-and ``rollout/return_mean`` (main-process progress records), ``eval/*``.
-Episode records keep the contract's plain keys (``episode_return``, ...) in
-metrics.jsonl and go to wandb as ``rollout/episode_return`` and
-``rollout/episode_length``.
+:mod:`asyncrl.trackers` sends the same numbers to Weights & Biases and
+TensorBoard.
 """
 
 from __future__ import annotations
 
 import json
-import netrc
-import os
-import socket
 import sys
 import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import urlparse
+from typing import TextIO
 
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
@@ -135,70 +125,3 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
-
-
-def wandb_data(record: Record) -> dict[str, float]:
-    """The numbers of one record under grouped keys, with its global step."""
-    kind = record["type"]
-    if kind == "episode":
-        data = {"rollout/episode_return": record["episode_return"],
-                "rollout/episode_length": record["episode_length"]}
-    elif kind == "worker":
-        data = {f"worker_{record['worker']}/{k}": v for k, v in record.items()
-                if k not in ("type", "worker", "seed", "wall_s") and isinstance(v, (int, float))}
-    else:
-        data = {k: v for k, v in record.items() if "/" in k and isinstance(v, (int, float))}
-    if data and "global_step" in record:
-        data["global_step"] = record["global_step"]
-    return data
-
-
-def _no_online_reason() -> str | None:
-    """Why wandb online mode would fail or hang here, or None if it looks usable."""
-    url = urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai"))
-    host = url.hostname or "api.wandb.ai"
-    try:
-        has_key = bool(os.environ.get("WANDB_API_KEY")) or bool(netrc.netrc().authenticators(host))
-    except (OSError, netrc.NetrcParseError):
-        has_key = bool(os.environ.get("WANDB_API_KEY"))
-    if not has_key:
-        return "no API key"
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        socket.create_connection((host, port), timeout=3.0).close()
-    except OSError as exc:
-        return f"cannot reach {host}:{port} ({exc.__class__.__name__})"
-    return None
-
-
-class WandbSink:
-    """One wandb run fed by the main process: the composed config, every record, the summary."""
-
-    def __init__(self, wandb_cfg: Any, config: dict[str, Any], run_dir: Path, name: str,
-                 group: str | None) -> None:
-        import wandb
-
-        mode = wandb_cfg.mode
-        if mode == "online":
-            reason = _no_online_reason()
-            if reason is not None:
-                # wandb online without a network blocks ~40 s, then fails the run.
-                print(f"warning: wandb online mode unavailable ({reason}); logging offline instead",
-                      file=sys.stderr, flush=True)
-                mode = "offline"
-        self.run = wandb.init(mode=mode, project=wandb_cfg.project, entity=wandb_cfg.entity, group=group,
-                              tags=list(wandb_cfg.tags), name=name, config=config, dir=str(run_dir),
-                              settings=wandb.Settings(console="off", silent=True))
-        self.run.define_metric("global_step")
-        self.run.define_metric("*", step_metric="global_step")
-
-    def write(self, record: Record) -> None:
-        data = wandb_data(record)
-        if data:
-            self.run.log(data)
-
-    def close(self, summary: dict[str, Any]) -> None:
-        for key, value in summary.items():
-            if isinstance(value, (int, float, str, bool)) or value is None:
-                self.run.summary[key] = value
-        self.run.finish(exit_code=0 if summary.get("status") != "failed" else 1)

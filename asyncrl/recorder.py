@@ -2,7 +2,7 @@
 
 Workers send small records; the runtime hands each to :class:`RunRecorder`,
 the only writer of the run directory from the first record to the summary:
-metrics.jsonl, wandb, progress, the solved check, evaluations, checkpoints,
+metrics.jsonl, the trackers (wandb, TensorBoard), progress, the solved check, evaluations, checkpoints,
 the :class:`~asyncrl.run_state.RunState`, and :meth:`RunRecorder.finish`.
 """
 
@@ -23,11 +23,12 @@ from asyncrl.build import RunParts
 from asyncrl.checkpoint import FILENAME, checkpoint_payload, save_checkpoint
 from asyncrl.config import to_plain
 from asyncrl.eval_episodes import BackgroundEvaluator, EvalResult, print_episode
-from asyncrl.metrics import EpisodeStats, JsonlWriter, Progress, Record, WandbSink, rate
+from asyncrl.metrics import EpisodeStats, JsonlWriter, Progress, Record, rate
 from asyncrl.run_state import RunState
 from asyncrl.runtime.runner import RunResult, WorkerError
 from asyncrl.runtime.shared import SharedState
 from asyncrl.summary import SessionFigures, build_summary, write_summary
+from asyncrl.trackers import open_trackers
 
 EVAL_SEED = 1_000_003  # evaluation episodes use seeds apart from the workers'
 
@@ -42,7 +43,7 @@ def previous_episodes(path: Path, window: int) -> list[float]:
 
 
 class RunRecorder:
-    """The main process's owner of a run: files, wandb, progress, solved check, evaluations, checkpoints, end.
+    """The main process's owner of a run: files, trackers, progress, solved check, evaluations, checkpoints, end.
 
     Created as the run starts (its clock starts here); ``parts`` is then the
     run's parts with this session's deadline set.
@@ -52,9 +53,7 @@ class RunRecorder:
                  wandb_group: str | None = None) -> None:
         cfg = parts.config
         run_dir.mkdir(parents=True, exist_ok=True)
-        self.wandb = None
-        if cfg.logger == "wandb":
-            self.wandb = WandbSink(cfg.wandb, to_plain(cfg), run_dir, run_dir.name, cfg.wandb.group or wandb_group)
+        self.trackers = open_trackers(cfg, run_dir, run_dir.name, wandb_group)
         self.start_time = time.time()
         if cfg.time_limit_s > 0:  # the workers' lr schedule reads it (optim.anneal_over=budget)
             parts = dataclasses.replace(parts, deadline=self.start_time + cfg.time_limit_s)
@@ -90,11 +89,11 @@ class RunRecorder:
         return (self.end_time or time.time()) - self.start_time
 
     def write(self, record: Record) -> None:
-        """One record to metrics.jsonl and wandb."""
+        """One record to metrics.jsonl and the trackers."""
         record.setdefault("wall_s", self.wall_now())
         self.writer.write(record)
-        if self.wandb is not None:
-            self.wandb.write(record)
+        for tracker in self.trackers:
+            tracker.write(record)
 
     def __call__(self, record: Record) -> bool:
         """Handle one worker record; True when the run should stop (solved)."""
@@ -211,8 +210,8 @@ class RunRecorder:
             if status != "failed":
                 raise
             print(f"warning: could not finish writing {self.run_dir}: {exc}", file=sys.stderr)
-        if self.wandb is not None:
-            self.wandb.close(summary)
+        for tracker in self.trackers:
+            tracker.close(summary)
         if status == "failed":
             raise WorkerError(result.error or "a worker failed")
         return summary

@@ -23,8 +23,10 @@ from asyncrl.config import ConfigError
 
 LOCK = ".asyncrl.lock"
 # What a run writes into its directory, apart from .hydra/ (and wandb/ with logger=wandb); any of them
-# means the directory holds a run. overwrite=true deletes them, and a checkpoint left half-written.
+# means the directory holds a run. overwrite=true deletes them, a checkpoint left half-written, and the
+# run's TensorBoard event files (which would otherwise show the replaced run's curves with the new one's).
 RUN_FILES = ("metrics.jsonl", "summary.json", "checkpoint.pt")
+REPLACED_WITH_THE_RUN = ("checkpoint.pt.tmp", "events.out.tfevents.*")
 
 
 class RunDirectoryError(ConfigError):
@@ -126,8 +128,9 @@ class RunDirectory:
             print(f"warning: {self.run_dir}: took over the lock of pid {stale[0]}, which is no longer running",
                   file=sys.stderr, flush=True)
         if self.overwrite and not self.resume:
-            for name in (*RUN_FILES, "checkpoint.pt.tmp"):
-                (self.run_dir / name).unlink(missing_ok=True)
+            for pattern in (*RUN_FILES, *REPLACED_WITH_THE_RUN):
+                for path in self.run_dir.glob(pattern):
+                    path.unlink(missing_ok=True)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,

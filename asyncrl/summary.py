@@ -36,6 +36,7 @@ def build_summary(parts: RunParts, shared: SharedState, state: RunState, figures
     """
     cfg, steps, wall = parts.config, shared.global_step, figures.wall_s
     solved_at = state.solved_at
+    final_eval = state.last_eval_return if status in ("finished", "solved") else None
     return {
         "algo": cfg.algo.name, "env": env_id(cfg.env), "optim": cfg.optim.name,
         "shared_stats": cfg.optim.shared_stats, "runtime": cfg.runtime.kind,
@@ -51,7 +52,10 @@ def build_summary(parts: RunParts, shared: SharedState, state: RunState, figures
         "recent_mean_return": figures.recent_mean_return,
         "solved_at_step": solved_at["global_step"] if solved_at else None,
         "solved_wall_s": solved_at["wall_s"] if solved_at else None,
-        "final_eval_return": state.last_eval_return if status in ("finished", "solved") else None,
+        "final_eval_return": final_eval,
+        # What a sweeper optimizes (a job's return value): the final evaluation's mean, or with evaluation
+        # off the mean of the last env.solved_window training episodes; none for a failed run.
+        "score": None if status == "failed" else final_eval if final_eval is not None else figures.recent_mean_return,
         "best_eval_return": state.best_eval_return,
         "target_syncs": shared.target_sync_count if shared.target is not None else None,
         "resumes": state.resumes,

@@ -4,7 +4,7 @@ A benchmark run directory holds a checkpoint and every record (megabytes for
 an hour of Atari). The figures and tables need only the episodes, and a
 diagnosis the training records, so this copies ``summary.json`` and
 ``.hydra/config.yaml`` and writes to ``metrics.jsonl.gz`` (which every
-script in ``benchmarks/`` reads in place of ``metrics.jsonl``) the episode
+analysis tool, :mod:`asyncrl.analysis`, reads in place of ``metrics.jsonl``) the episode
 records (global step, frames, wall time, return, length) and the training
 records (worker, global step, wall time, and the ``train/`` values: losses,
 entropy, gradient norm, learning rate).

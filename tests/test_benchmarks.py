@@ -1,4 +1,5 @@
-"""The benchmark scripts on synthetic run directories, so they cannot rot."""
+"""The analysis tools (asyncrl.analysis) and the benchmark scripts on synthetic run directories, so they cannot
+rot."""
 
 from __future__ import annotations
 
@@ -9,18 +10,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import yaml
 
+from asyncrl.analysis import robustness, scaling
+from asyncrl.analysis.curves import draw_panel
+from asyncrl.analysis.runs import find_runs, load_episodes, load_run, shared_description
 from tests.conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import matplotlib.pyplot as plt  # noqa: E402
-import robustness  # noqa: E402
-import scaling  # noqa: E402
-from curves import draw_panel  # noqa: E402
-from runs import find_runs, load_episodes, load_run, shared_description  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -47,8 +45,17 @@ def fake_run(path: Path, returns: list[float], *, algo: str = "a3c", seed: int =
     (path / "summary.json").write_text(json.dumps(full))
 
 
+def command(name: str) -> list[str]:
+    """How to run a tool of asyncrl.analysis (``compare.py``: ``python -m asyncrl.analysis.compare``) or a script of
+    benchmarks/."""
+    tool = name.removesuffix(".py")
+    if (ROOT / "asyncrl" / "analysis" / name).exists():
+        return [sys.executable, "-m", f"asyncrl.analysis.{tool}"]
+    return [sys.executable, f"benchmarks/{name}"]
+
+
 def run_script(name: str, *args: object) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, f"benchmarks/{name}", *map(str, args)], cwd=ROOT, capture_output=True,
+    proc = subprocess.run([*command(name), *map(str, args)], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return proc
@@ -299,11 +306,31 @@ def test_takeoff_says_when_a_run_left_random_play_for_good(tmp_path: Path):
     assert table_rows(proc.stdout) == [["probe", "1,000", "-20.4", "-15.0", "5.1 min (0.0M frames)", "1.77 1.20"]]
 
 
+def test_study_follows_each_search_trial_by_trial(tmp_path: Path):
+    def search(name: str, trials: list[tuple[float, float | None]]) -> Path:
+        for num, (lr, score) in enumerate(trials):
+            fake_run(tmp_path / name / str(num), RAMP, seed=num, record_config=True,
+                     optim={"name": "rmsprop_shared", "lr": lr, "shared_stats": True}, summary={"score": score})
+        return tmp_path / name
+
+    adaptive = search("optuna", [(1e-4, 20.0), (5e-3, 250.0), (6e-3, None), (7e-3, 480.0)])
+    random = search("random", [(2e-4, 30.0), (3e-3, 150.0), (8e-3, 210.0), (1e-3, 40.0)])
+    out = tmp_path / "study.png"
+    proc = run_script("study.py", adaptive, random, "--param", "optim.lr", "--thresholds", "195", "--out", out)
+    assert out.read_bytes()[:8] == PNG_MAGIC and out.with_suffix(".md").exists()
+    assert table_rows(proc.stdout) == [["optuna", "4", "1", "2/4", "2", "480.0", "7.00e-03"],
+                                       ["random", "4", "0", "1/4", "3", "210.0", "8.00e-03"]]
+    proc = subprocess.run([*command("study.py"), str(adaptive), "--param", "optim.lrr"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.strip().endswith("optim.lrr: no trial of "
+                                                                 f"{adaptive} has this key")
+
+
 @pytest.mark.parametrize("script", ["compare.py", "curves.py", "scaling.py", "robustness.py", "score_at.py"])
 def test_help_and_no_runs(tmp_path: Path, script: str):
     assert "--out" in run_script(script, "--help").stdout
     args = ["--reference", "1"] if script == "scaling.py" else []
-    proc = subprocess.run([sys.executable, f"benchmarks/{script}", str(tmp_path), *args], cwd=ROOT,
+    proc = subprocess.run([*command(script), str(tmp_path), *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "no run directories" in proc.stderr
 
@@ -315,7 +342,7 @@ def test_help_and_no_runs(tmp_path: Path, script: str):
 def test_a_grouping_key_no_run_has_is_one_line(tmp_path: Path, script: str, args: list[str]):
     fake_run(tmp_path / "run", RAMP)
     out = ["--out", str(tmp_path / "o.png")]
-    proc = subprocess.run([sys.executable, f"benchmarks/{script}", str(tmp_path), *args, *out], cwd=ROOT,
+    proc = subprocess.run([*command(script), str(tmp_path), *args, *out], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     key = next(a for a in args if "." in a and a.endswith(("nme", "nmae")))
     assert proc.returncode == 2 and proc.stderr.strip() == (

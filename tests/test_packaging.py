@@ -84,3 +84,23 @@ def test_the_console_script_trains_and_names_itself(installed: Path, tmp_path: P
     assert proc.returncode == 0, proc.stderr
     assert json.loads((run / "summary.json").read_text())["global_steps"] >= 1000
     assert list(tmp_path.iterdir()) == [run]  # nothing written outside the run directory
+    assert "python -m asyncrl.config_doc --print" in helped.stdout  # where every key is, in any install
+    reference = _run(installed, sys.executable, "-m", "asyncrl.config_doc", "--print", cwd=tmp_path)
+    assert reference.returncode == 0 and reference.stdout.startswith("# Configuration reference")
+    assert "| `optim.lr` |" in reference.stdout or "`lr`" in reference.stdout
+
+
+def test_the_analysis_tools_run_from_an_install(installed: Path, tmp_path: Path):
+    runs = tmp_path / "sweep"
+    proc = _run(installed, str(_site(installed) / "bin" / "asyncrl"), "-m", "seed=0,1", "total_steps=600",
+                "eval.episodes=0", "progress=off", f"hydra.sweep.dir={runs}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    table = _run(installed, str(_site(installed) / "bin" / "asyncrl-compare"), str(runs), "--by", "seed",
+                 cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    assert [line.split("|")[1].strip() for line in table.stdout.splitlines() if line.startswith("| ")][1:] == ["0", "1"]
+    figure = tmp_path / "curves.png"
+    drawn = _run(installed, sys.executable, "-m", "asyncrl.analysis.curves", str(runs), "--by", "seed",
+                 "--out", str(figure), cwd=tmp_path)
+    assert drawn.returncode == 0, drawn.stderr
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

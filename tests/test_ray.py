@@ -25,6 +25,11 @@ from asyncrl.config import RuntimeConfig
 from tests.conftest import ROOT, read_jsonl, run_cli
 
 ray_cluster_utils = pytest.importorskip("ray.cluster_utils", reason="runtime=ray needs the ray extra")
+from asyncrl.runtime.ray.semaphores import (  # noqa: E402 - the ray package needs ray
+    name_semaphores,
+    semaphore_files,
+)
+
 STORE = 80 * 2**20  # Ray's smallest object store
 pytestmark = pytest.mark.xdist_group("ray")  # one cluster, in one xdist worker
 
@@ -57,6 +62,51 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
 
 
+def assert_no_semaphore_left(run_dir: Path, incarnations: int) -> None:
+    """Every group incarnation made semaphores under a prefix of its own, and none is left in /dev/shm."""
+    starts = records(run_dir, "group_start")
+    prefixes = {r["semaphore_prefix"] for r in starts}
+    assert len(starts) == len(prefixes) == incarnations and all(r["semaphores"] > 0 for r in starts)
+    runs = {prefix.split("-g")[0] + "-" for prefix in prefixes}  # asyncrl-<run id>-
+    assert len(runs) == 1 and semaphore_files(runs.pop()) == []
+
+
+SEMAPHORE_SCRIPT = """
+import json, multiprocessing, os, sys
+from asyncrl.runtime.ray.semaphores import name_semaphores, remove_semaphores, semaphore_files
+group = sys.argv[1]
+ctx = multiprocessing.get_context("spawn")
+name_semaphores(group + "i10-")
+later = ctx.Queue()
+name_semaphores(group + "i1-")
+queue, counter = ctx.Queue(), ctx.Value("q", 0)
+made, made_later = semaphore_files(group + "i1-"), semaphore_files(group + "i10-")
+removed = remove_semaphores(group + "i1-")
+with counter.get_lock():
+    counter.value += 1
+queue.put("still works")
+out = {"made": made, "made_later": made_later, "removed": removed, "left": semaphore_files(group),
+       "got": queue.get(timeout=10), "counter": counter.value, "removed_later": remove_semaphores(group)}
+print(json.dumps(out))
+os._exit(0)  # as Ray's kill: no finalizer runs (they would unlink the removed names again)
+"""
+
+
+def test_semaphores_take_the_prefix_and_their_removal_leaves_them_working():
+    group = f"asyncrl-test{os.getpid()}-g0-"
+    proc = subprocess.run([sys.executable, "-c", SEMAPHORE_SCRIPT, group], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["made"] and all(Path(path).name.startswith(f"sem.{group}i1-") for path in out["made"])
+    assert out["made_later"] and not set(out["made"]) & set(out["made_later"])  # i1- is not i10-
+    assert out["removed"] == len(out["made"]) and out["left"] == out["made_later"]
+    assert out["got"] == "still works" and out["counter"] == 1  # unlinked names: the semaphores still work
+    assert out["removed_later"] == len(out["made_later"]) and semaphore_files(group) == []
+    with pytest.raises(ValueError, match="ends with '-'"):
+        name_semaphores("asyncrl-run-g0-i1")
+
+
 def test_two_groups_on_two_nodes_share_one_parameter_server(cluster: str, run_dir: Path):
     # How often two groups solve CartPole, and how fast, is a rate over seeds: docs/performance.md (10/10).
     proc = ray_run(cluster, run_dir, "runtime.groups=2", "workers=1", "total_steps=20000", "stop_when_solved=false",
@@ -77,6 +127,7 @@ def test_two_groups_on_two_nodes_share_one_parameter_server(cluster: str, run_di
     assert saved["global_step"] == summary["global_steps"]
     flat = torch.cat([t.reshape(-1) for t in saved["model"].values()]).numpy()
     assert hashlib.sha256(flat.tobytes()).hexdigest() == server["params_sha256"]  # the server's parameters
+    assert_no_semaphore_left(run_dir, incarnations=2)  # Ray kills the groups at the end: the driver cleans up
 
 
 def test_the_value_learners_run_and_target_syncs_are_exact(cluster: str, tmp_path: Path):
@@ -126,6 +177,7 @@ def test_a_killed_group_is_restarted_and_the_run_goes_on(cluster: str, run_dir: 
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["global_steps"] >= 60000
     assert any(r["group"] == 0 and r["global_step"] > restarts[0]["global_step"] for r in records(run_dir, "episode"))
+    assert_no_semaphore_left(run_dir, incarnations=3)  # the killed incarnation's too
 
 
 def test_ctrl_c_writes_checkpoint_and_summary_and_leaves_no_process(cluster: str, run_dir: Path):
@@ -142,6 +194,7 @@ def test_ctrl_c_writes_checkpoint_and_summary_and_leaves_no_process(cluster: str
     assert summary["status"] == "interrupted"
     assert load_checkpoint(run_dir / "checkpoint.pt")["global_step"] == summary["global_steps"]
     _wait_for(lambda: not any(alive(pid) for pid in pids))  # groups and their worker processes
+    assert_no_semaphore_left(run_dir, incarnations=2)
 
 
 def test_one_group_keeps_the_run_directory_contract(cluster: str, tmp_path: Path):
@@ -195,9 +248,9 @@ def test_runtime_ray_without_ray_installed_says_how_to_get_it(monkeypatch: pytes
 
 def test_a_sweep_runs_on_the_cluster_through_hydras_ray_launcher(cluster: str, tmp_path: Path):
     sweep = tmp_path / "sweep"
-    # The plugin sets an object store size, which Ray refuses when joining a running cluster: clear it.
-    proc = run_cli("-m", "hydra/launcher=ray", f"+hydra.launcher.ray.init.address={cluster}",
-                   "+hydra.launcher.ray.init.object_store_memory=null", "seed=0,1",
+    # asyncrl's launcher option: the plugin's own would set an object store size, which Ray refuses when
+    # joining a running cluster. (Its address is `auto`; this test names the test cluster's.)
+    proc = run_cli("-m", "hydra/launcher=ray_cluster", f"hydra.launcher.ray.init.address={cluster}", "seed=0,1",
                    "workers=1", "total_steps=1500", "eval.episodes=1", "progress=off", f"hydra.sweep.dir={sweep}",
                    timeout=300)
     assert proc.returncode == 0, proc.stderr

@@ -71,7 +71,7 @@ def test_the_run_trains_with_the_sampled_lr_and_robustness_reads_it(run_dir: Pat
     assert used and all(u == pytest.approx(lr, rel=1e-9) for u in used)  # a mean over updates: rounding
 
     out = run_dir.parent / "robustness.png"
-    report = subprocess.run([sys.executable, "benchmarks/robustness.py", str(run_dir), "--out", str(out)],
+    report = subprocess.run([sys.executable, "-m", "asyncrl.analysis.robustness", str(run_dir), "--out", str(out)],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert report.returncode == 0, report.stderr
     row = [line for line in report.stdout.splitlines() if line.startswith("| sgd_momentum |")]

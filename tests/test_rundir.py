@@ -111,6 +111,16 @@ def test_a_sweep_into_a_sweep_directory_holding_runs_starts_no_job(tmp_path: Pat
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     assert proc.stderr.startswith(f"error: {sweep / '0'} holds a run already")
     assert contents(sweep) == before
+    # A subdir of one's own is resolved by Hydra only as each job starts: the whole sweep is refused now.
+    proc = run_cli("-m", "seed=0,1", *SHORT, f"hydra.sweep.dir={sweep}", "hydra.sweep.subdir=${hydra.job.num}")
+    assert proc.returncode == 2 and proc.stderr.strip() == (
+        f"error: {sweep} holds runs already, and hydra.sweep.subdir=${{hydra.job.num}} names each job's directory "
+        "only as it starts: give another hydra.sweep.dir (or overwrite=true to replace them)")
+    assert contents(sweep) == before
+    fresh = tmp_path / "fresh"  # into a new sweep directory, such a subdir is fine
+    proc = run_cli("-m", "seed=0,1", *SHORT, f"hydra.sweep.dir={fresh}", "hydra.sweep.subdir=seed${seed}")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(d.name for d in fresh.iterdir() if d.is_dir()) == ["seed0", "seed1"]
 
 
 @pytest.mark.parametrize("where", ["/proc/asyncrl-run", "/sys/asyncrl/run", "FILE/run"])

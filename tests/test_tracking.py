@@ -1,4 +1,4 @@
-"""Tracking and run artifacts: wandb, grouped keys, periodic eval and checkpoints, resume."""
+"""Tracking and run artifacts: wandb, TensorBoard, grouped keys, periodic eval and checkpoints, resume."""
 
 import json
 from pathlib import Path
@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from asyncrl.build import build_run
-from asyncrl.checkpoint import load_checkpoint, restore, resume_config
+from asyncrl.checkpoint import load_checkpoint, restore, resume_config, upgrade_config
 from asyncrl.runtime.shared import create_shared_state
-from tests.conftest import read_jsonl, run_cli
+from tests.conftest import ROOT, read_jsonl, run_cli
 from tests.wandb_log import history, run_info
 
 
@@ -57,6 +57,85 @@ def test_multirun_jobs_share_a_wandb_group_named_after_the_sweep(tmp_path: Path)
     assert proc.returncode == 0, proc.stderr
     groups = {run_info(_wandb_log(d))["group"] for d in sweep.iterdir() if d.is_dir()}
     assert groups == {"sweeps-my-sweep"}
+
+
+def _event_files(run_dir: Path) -> list[Path]:
+    return sorted(run_dir.glob("events.out.tfevents.*"))
+
+
+def _tensorboard(path: Path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(path), size_guidance={"scalars": 0, "tensors": 0})
+    events.Reload()
+    return events
+
+
+def test_wandb_and_tensorboard_together_hold_the_same_numbers_as_metrics_jsonl(run_dir: Path):
+    proc = run_cli("logger=[wandb,tensorboard]", "total_steps=6000", "stop_when_solved=false", "eval.interval=3000",
+                   "eval.episodes=2", "runtime.report_interval_s=0.5", f"hydra.run.dir={run_dir}")
+    assert proc.returncode == 0, proc.stderr
+    assert _wandb_log(run_dir).exists()
+    [event_file] = _event_files(run_dir)  # one event file per run directory
+    events = _tensorboard(event_file)
+    records = read_jsonl(run_dir / "metrics.jsonl")
+    episodes = [r for r in records if r["type"] == "episode"]
+    logged = events.Scalars("rollout/episode_return")
+    # Same values at the same global steps, in the order written (float32 in the event file).
+    assert [(e.step, e.value) for e in logged] == [(r["global_step"], pytest.approx(r["episode_return"]))
+                                                   for r in episodes]
+    trains = [r for r in records if r["type"] == "train"]
+    assert [e.value for e in events.Scalars("train/lr")] == [pytest.approx(r["train/lr"]) for r in trains]
+    evals = [r for r in records if r["type"] == "eval"]
+    assert [e.step for e in events.Scalars("eval/return_mean")] == [r["global_step"] for r in evals]
+    tags = set(events.Tags()["scalars"])
+    assert {"train/policy_loss", "train/entropy", "time/steps_per_s", "rollout/return_mean",
+            "worker_0/steps_per_s", "worker_1/steps_per_s", "rollout/episode_length"} <= tags
+    summary = json.loads((run_dir / "summary.json").read_text())
+    [text] = events.Tensors("summary/text_summary")
+    table = text.tensor_proto.string_val[0].decode()
+    assert "| status | finished |" in table and f"| global_steps | {summary['global_steps']} |" in table
+
+
+def test_tensorboard_on_overwrite_and_on_resume(run_dir: Path):
+    proc = run_cli("logger=tensorboard", "total_steps=2000", "eval.episodes=0", f"hydra.run.dir={run_dir}")
+    assert proc.returncode == 0, proc.stderr
+    [first] = _event_files(run_dir)
+    proc = run_cli("total_steps=1500", "eval.episodes=0", "overwrite=true", "logger=tensorboard",
+                   f"hydra.run.dir={run_dir}")
+    assert proc.returncode == 0, proc.stderr
+    [replacing] = _event_files(run_dir)  # the replaced run's curves are gone with its other files
+    assert replacing != first
+    steps = [e.step for e in _tensorboard(replacing).Scalars("rollout/episode_return")]
+    assert steps == [r["global_step"] for r in read_jsonl(run_dir / "metrics.jsonl") if r["type"] == "episode"]
+
+    proc = run_cli(f"resume={run_dir}", "total_steps=3000", "logger=none", "progress=off")
+    assert proc.returncode == 0, proc.stderr
+    assert _event_files(run_dir) == [replacing]  # logger=none on resume: no tracker this session
+    proc = run_cli(f"resume={run_dir}", "total_steps=4500", "logger=[tensorboard]", "progress=off")
+    assert proc.returncode == 0, proc.stderr
+    assert len(_event_files(run_dir)) == 2  # this session's, beside the first
+    assert load_checkpoint(run_dir / "checkpoint.pt")["config"]["logger"] == {"wandb": False, "tensorboard": True}
+    proc = run_cli(f"resume={run_dir}", "logger=mlflow", timeout=60)
+    assert proc.returncode == 2 and "no logger 'mlflow'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_tensorboard_missing_is_refused_in_one_line_and_starts_nothing(tmp_path: Path):
+    (tmp_path / "tensorboard").mkdir()  # shadows the installed package, as when it is not installed
+    (tmp_path / "tensorboard" / "__init__.py").write_text("raise ImportError('not installed (a test)')\n")
+    run_dir = tmp_path / "run"
+    proc = run_cli("logger=[wandb,tensorboard]", f"hydra.run.dir={run_dir}", env={"PYTHONPATH": f"{tmp_path}:{ROOT}"},
+                   timeout=60)
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        "error: logger.tensorboard: TensorBoard is not installed; pip install 'asyncrl[tensorboard]'"]
+    assert not run_dir.exists()
+
+
+def test_a_config_saved_with_one_tracker_by_name_is_upgraded():
+    assert upgrade_config({"logger": "wandb"})["logger"] == {"wandb": True, "tensorboard": False}
+    assert upgrade_config({"logger": "none"})["logger"] == {"wandb": False, "tensorboard": False}
+    assert upgrade_config({"logger": {"wandb": False, "tensorboard": True}})["logger"] == {
+        "wandb": False, "tensorboard": True}
 
 
 def test_periodic_evaluation_and_checkpoints(run_dir: Path):

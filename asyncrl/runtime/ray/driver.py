@@ -21,12 +21,13 @@ from typing import Any
 import ray
 from ray.exceptions import ActorUnavailableError, RayActorError
 from ray.util.placement_group import placement_group, remove_placement_group
-from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy, PlacementGroupSchedulingStrategy
 
 from asyncrl.build import RunParts
 from asyncrl.config import ConfigError
 from asyncrl.runtime.ray import flat
 from asyncrl.runtime.ray.group import Group
+from asyncrl.runtime.ray.semaphores import remove_semaphores, run_prefix
 from asyncrl.runtime.ray.server import ParameterServer
 from asyncrl.runtime.runner import RunResult, StopOnSignal
 from asyncrl.runtime.shared import SharedState
@@ -75,6 +76,10 @@ class RayCluster:
             if owned:
                 ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR, configure_logging=True,
                          namespace="asyncrl", **local)
+        except ray.exceptions.AuthenticationError as exc:
+            raise ConfigError(f"runtime.address={address!r}: the Ray cluster refused this machine's token "
+                              f"({str(exc).splitlines()[0]}); set RAY_AUTH_MODE=token and give this machine the "
+                              "cluster's token (~/.ray/auth_token or RAY_AUTH_TOKEN)") from None
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise ConfigError(f"runtime.address={address!r}: cannot connect to a Ray cluster "
                               f"({str(exc).splitlines()[0]})") from None
@@ -119,13 +124,14 @@ class RayRunner:
         self.status: dict[int, dict[str, Any]] = {}
         self.unavailable_since: dict[int, float] = {}
         self.last_mirror = 0.0
+        self.run_id = uuid.uuid4().hex  # names the parameter server and the groups' semaphores
 
     def _start(self) -> None:
         cfg, mirror = self.parts.config, self.mirror
         target = flat.flatten(self.mirror_target) if self.mirror_target is not None else None
         # Named, so groups look it up themselves: a constructor argument held in the object store
         # could be lost before Ray restarts a group.
-        self.server_name = f"asyncrl-parameter-server-{uuid.uuid4().hex}"
+        self.server_name = f"asyncrl-parameter-server-{self.run_id}"
         self.server = ray.remote(num_cpus=0)(ParameterServer).options(name=self.server_name).remote(
             flat.flatten(self.mirror_params), target, mirror.global_step, mirror.target_sync_count,
             self.parts.target_interval, cfg.total_steps)
@@ -135,7 +141,7 @@ class RayRunner:
         for g in range(self.rt.groups):
             strategy = PlacementGroupSchedulingStrategy(placement_group=self.pg, placement_group_bundle_index=g)
             self.groups.append(actor.options(scheduling_strategy=strategy, name=None).remote(
-                self.parts, g, self.server_name, self.start_time, self.generation))
+                self.parts, g, self.run_id, self.server_name, self.start_time, self.generation))
             self.restarts[g] = 0
 
     def refresh_mirror(self) -> bool:
@@ -158,7 +164,10 @@ class RayRunner:
             if known is not None:
                 self.restarts[g] += 1
                 self.sink({"type": "group_restart", **where, "restarts": self.restarts[g]})
-            self.sink({"type": "group_start", **where, "incarnation": out["incarnation"]})
+                killed = self.status[g]  # Ray killed it, so its semaphores are still on its node
+                self._on_node(killed["node"], remove_semaphores).remote(killed["semaphore_prefix"])
+            self.sink({"type": "group_start", **where, "incarnation": out["incarnation"],
+                       "semaphore_prefix": out["semaphore_prefix"], "semaphores": out["semaphores"]})
         if out["worker_pids"] and out["worker_pids"] != self.status.get(g, {}).get("worker_pids"):
             self.sink({"type": "group_workers", "group": g, "pids": out["worker_pids"]})
         self.incarnation[g] = out["incarnation"]
@@ -251,4 +260,20 @@ class RayRunner:
                     ray.kill(actor, no_restart=True)
             if self.pg is not None:
                 remove_placement_group(self.pg)
+            self._remove_semaphores()
             self.cluster.close()
+
+    @staticmethod
+    def _on_node(node: str, function: Callable[..., Any]) -> Any:
+        """``function`` as a Ray task that runs on ``node`` and nowhere else."""
+        return ray.remote(num_cpus=0, max_retries=0)(function).options(
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False))
+
+    def _remove_semaphores(self) -> None:
+        """Remove the run's semaphore files on every live node (Ray killed the groups that made them)."""
+        try:
+            nodes = [n["NodeID"] for n in ray.nodes() if n["Alive"]]
+            ray.get([self._on_node(node, remove_semaphores).remote(run_prefix(self.run_id)) for node in nodes],
+                    timeout=30)
+        except (ray.exceptions.RayError, TimeoutError):
+            pass  # a node lost meanwhile keeps its files (docs/cluster.md: what a run leaves on a node)

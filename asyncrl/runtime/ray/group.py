@@ -16,7 +16,9 @@ parameter server's: the group never syncs one itself.
 
 A worker that fails makes the group exit; Ray restarts it (up to
 ``runtime.max_group_restarts`` times) and it rejoins from the global
-parameters with fresh random streams.
+parameters with fresh random streams. Its semaphores are named after the
+run, the group and the incarnation, so the driver can remove those Ray's kill
+leaves on the node (:mod:`asyncrl.runtime.ray.semaphores`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import ray
 
 from asyncrl.build import RunParts
 from asyncrl.runtime.ray import flat
+from asyncrl.runtime.ray.semaphores import group_prefix, name_semaphores, semaphore_files
 from asyncrl.runtime.runner import Runner, RunResult
 from asyncrl.runtime.shared import create_shared_state
 from asyncrl.runtime.worker import Record
@@ -41,12 +44,15 @@ FAILED_GRACE_S = 3.0
 class Group:
     """One Hogwild group (run as a Ray actor with ``workers`` CPUs)."""
 
-    def __init__(self, parts: RunParts, group: int, server_name: str, start_time: float, generation: int) -> None:
+    def __init__(self, parts: RunParts, group: int, run_id: str, server_name: str, start_time: float,
+                 generation: int) -> None:
         cfg = parts.config
         server = ray.get_actor(server_name)
         self.group, self.server, self.runtime = group, server, cfg.runtime
         self.node = ray.get_runtime_context().get_node_id()
         self.incarnation: int = ray.get(server.join.remote(group))
+        self.semaphore_prefix = group_prefix(run_id, group, self.incarnation)
+        name_semaphores(self.semaphore_prefix)
         self.shared = create_shared_state(parts)
         self.shared.target_interval = None  # the parameter server syncs the target, cluster-wide
         self.params = list(self.shared.model.parameters())
@@ -66,6 +72,7 @@ class Group:
         self.done = False  # the runner has ended and the last updates are with the parameter server
         self.runner = Runner(parts, self.shared, self._sink, start_time, (generation, group + 1, self.incarnation),
                              kind="processes")  # each group and each restart of one: random streams of its own
+        self.semaphores = len(semaphore_files(self.semaphore_prefix))  # the shared state's and the queue's
         threading.Thread(target=self._run, name="asyncrl-group", daemon=True).start()
         threading.Thread(target=self._sync_loop, name="asyncrl-sync", daemon=True).start()
 
@@ -125,6 +132,7 @@ class Group:
         return {"incarnation": self.incarnation, "node": self.node, "pid": os.getpid(),
                 "worker_pids": [w.pid for w in self.runner.workers if getattr(w, "pid", None)],
                 "records": records, "done": done,
+                "semaphore_prefix": self.semaphore_prefix, "semaphores": self.semaphores,
                 "status": self.result.status if done and self.result else None, "steps": self.contributed,
                 "bytes_sent": self.bytes_sent, "bytes_received": self.bytes_received}
 

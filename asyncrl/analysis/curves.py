@@ -15,8 +15,8 @@ when given its five games: Breakout, BeamRider, Pong, Q*bert, Space Invaders)
 ``--out`` gets all panels side by side and each panel also gets a PNG of its
 own, ``<out stem>-<panel>.png``.
 
-    python benchmarks/curves.py multirun/ --by algo.name --x frames --out curves.png
-    python benchmarks/curves.py bench-out/atari --by algo.name --x wall --anchors --out figure1.png
+    asyncrl-curves multirun/ --by algo.name --x frames --out curves.png
+    asyncrl-curves bench-out/atari --by algo.name --x wall --anchors --out figure1.png
 
 ``--anchors`` marks each Atari game's published one-hour scores (``anchors.py``).
 """
@@ -33,9 +33,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from anchors import ANCHOR_NAMES, ANCHORS  # noqa: E402
 from matplotlib.ticker import EngFormatter  # noqa: E402
-from runs import (  # noqa: E402
+
+from asyncrl.analysis.anchors import ANCHOR_NAMES, ANCHORS  # noqa: E402
+from asyncrl.analysis.runs import (  # noqa: E402
     argument_parser,
     group_runs,
     load_episodes,

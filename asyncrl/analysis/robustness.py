@@ -18,7 +18,7 @@ best lr. Also prints the summary.
 
     python -m asyncrl -m algo=a3c optim=sgd_momentum,rmsprop,rmsprop_shared "seed=range(0,20)" \\
         'optim.lr="${loguniform:1e-4,1e-2,${seed}}"' hydra.sweep.dir=robustness
-    python benchmarks/robustness.py robustness --thresholds 195 475 --out robustness.png
+    asyncrl-robustness robustness --thresholds 195 475 --out robustness.png
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
-from runs import (  # noqa: E402
+
+from asyncrl.analysis.runs import (  # noqa: E402
     argument_parser,
     config_value,
     final_score,

@@ -11,7 +11,7 @@ the paper's Figure 1, one-hour anchors from elsewhere beside them.
 
 The anchors are in ``anchors.py``.
 
-    python benchmarks/score_at.py bench-out/atari-hour --minutes 15 30 60 --out bench-out/atari-hour.md
+    asyncrl-score-at bench-out/atari-hour --minutes 15 30 60 --out bench-out/atari-hour.md
 """
 
 from __future__ import annotations
@@ -20,8 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from anchors import ANCHOR_NAMES, ANCHOR_NOTE, ANCHORS
-from runs import argument_parser, group_runs, load_episodes, load_runs, markdown_table, run_value, write_text
+
+from asyncrl.analysis.anchors import ANCHOR_NAMES, ANCHOR_NOTE, ANCHORS
+from asyncrl.analysis.runs import (
+    argument_parser,
+    group_runs,
+    load_episodes,
+    load_runs,
+    markdown_table,
+    run_value,
+    write_text,
+)
 
 
 def score_at(run: dict[str, Any], seconds: float, window: int) -> tuple[float, float] | None:

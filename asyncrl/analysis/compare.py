@@ -14,8 +14,8 @@ medians with ranges over the runs of each group:
 
 ``--window`` defaults to each run's ``env.solved_window``.
 
-    python benchmarks/compare.py multirun/2026-11-21/10-00-00 --by algo.name workers
-    python benchmarks/compare.py bench-out/cartpole-grid --by algo.name optim.name --threshold 195
+    asyncrl-compare multirun/2026-11-21/10-00-00 --by algo.name workers
+    asyncrl-compare bench-out/cartpole-grid --by algo.name optim.name --threshold 195
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from runs import (
+from asyncrl.analysis.runs import (
     argument_parser,
     best_score,
     final_score,

@@ -15,7 +15,7 @@ this machine's) are marked oversubscribed: workers then share cores.
 Writes the plot to ``--out`` and the markdown tables next to it (``.md``),
 and prints the tables.
 
-    python benchmarks/scaling.py bench-out/cartpole-scaling --reference 195 --out scaling.png
+    asyncrl-scaling bench-out/cartpole-scaling --reference 195 --out scaling.png
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from runs import (  # noqa: E402
+
+from asyncrl.analysis.runs import (  # noqa: E402
     argument_parser,
     first_reach,
     group_runs,

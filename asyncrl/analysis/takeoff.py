@@ -8,7 +8,7 @@ when it never did), and the median policy entropy of the training records
 in each ``--every``-minute interval (A3C's ``train/entropy``: a uniform
 policy over A actions has ln A; 1.79 for Pong's 6).
 
-    python benchmarks/takeoff.py benchmarks/results/pong-probes --level -20 --out bench-out/pong-probes.md
+    asyncrl-takeoff benchmarks/results/pong-probes --level -20 --out bench-out/pong-probes.md
 """
 
 from __future__ import annotations
@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from runs import argument_parser, load_episodes, load_runs, markdown_table, records, rolling_mean, write_text
+
+from asyncrl.analysis.runs import (
+    argument_parser,
+    load_episodes,
+    load_runs,
+    markdown_table,
+    records,
+    rolling_mean,
+    write_text,
+)
 
 
 def left_for_good(wall: np.ndarray, means: np.ndarray, level: float, end: float) -> float | None:
