@@ -42,7 +42,7 @@ from asyncrl.config import (
 from asyncrl.envs import BatchEnv, check_env_config, make_batch_env
 from asyncrl.learners.base import Learner
 from asyncrl.optim import LinearDecay, SharedOptimizer, build_optimizer
-from asyncrl.registry import Algorithm, get_algorithm, left_out, store_configs
+from asyncrl.registry import Algorithm, algorithms, get_algorithm, left_out, store_configs
 
 CONFIG_NAME = "config"
 
@@ -65,6 +65,14 @@ def compose(overrides: Sequence[str]) -> DictConfig:
             raise ConfigError(hydra_error_line(exc)) from None
 
 
+def group_options(group: str) -> list[str]:
+    """The options of a config group: its YAML files, and for ``algo`` every registered algorithm."""
+    options = {path.stem for path in (config_dir() / group).glob("*.yaml")}
+    if group == "algo":
+        options |= set(algorithms())
+    return sorted(options)
+
+
 def hydra_error_line(exc: Exception) -> str:
     """One line for an error Hydra raised while composing (its own messages span several)."""
     from hydra.errors import MissingConfigException
@@ -75,7 +83,7 @@ def hydra_error_line(exc: Exception) -> str:
         if why is not None:  # a plugin left out: say why
             return f"algo={option!r}: {why}"
         if group:
-            return f"{group}={option!r}: no such option; one of {', '.join(exc.options or [])}"
+            return f"{group}={option!r}: no such option; one of {', '.join(exc.options or group_options(group))}"
         return f"no config named {exc.missing_cfg_file!r}"
     cause = exc.__cause__
     key = getattr(cause, "full_key", None)

@@ -13,7 +13,6 @@ each job through :func:`asyncrl.train`.
 from __future__ import annotations
 
 import dataclasses
-import math
 import sys
 from pathlib import Path
 
@@ -24,10 +23,10 @@ from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from asyncrl.build import hydra_error_line
+from asyncrl.build import group_options, hydra_error_line
 from asyncrl.checkpoint import CheckpointError, resume_config
 from asyncrl.config import Config, ConfigError, config_dir, register_configs
-from asyncrl.registry import algorithms, report_plugin_problems, store_configs
+from asyncrl.registry import report_plugin_problems, store_configs
 from asyncrl.rundir import RunDirectoryError, check_free, check_writable, holds_a_run
 from asyncrl.summary import write_summary
 
@@ -40,14 +39,6 @@ MULTIRUN_FLAGS = ("-m", "--multirun")
 PRINT_FLAGS_WITH_VALUE = ("--cfg", "-c", "--package", "-p")
 PRINT_FLAGS = ("--resolve",)
 OPTUNA_DEFAULTS = {"hydra.sweeper.direction": "maximize", "hydra.sweeper.max_failure_rate": "1.0"}
-
-
-def group_options(group: str) -> list[str]:
-    """The options of a config group: its YAML files, and for ``algo`` every registered algorithm."""
-    options = {path.stem for path in (config_dir() / group).glob("*.yaml")}
-    if group == "algo":
-        options |= set(algorithms())
-    return sorted(options)
 
 
 def default_options() -> dict[str, str]:
@@ -200,6 +191,33 @@ def _resume_into_same_directory(argv: list[str]) -> list[str]:
     return argv
 
 
+def check_ray_launcher(argv: list[str]) -> None:
+    """With ``hydra/launcher=ray_cluster``: the cluster is there and takes this machine, before any job starts.
+
+    Hydra's Ray launcher would otherwise retry for 20 s and end in a traceback.
+    """
+    if "hydra/launcher=ray_cluster" not in argv:
+        return
+    key = "hydra.launcher.ray.init.address"
+    address = next((a.split("=", 1)[1] for a in argv if a.split("=", 1)[0] == key), "auto")
+    try:
+        from ray._private.services import canonicalize_bootstrap_address_or_die
+
+        from asyncrl.runtime.ray.driver import TOKEN_HELP, token_refused, why_unreachable
+    except ImportError:
+        raise ConfigError("hydra/launcher=ray_cluster: Ray is not installed; pip install 'asyncrl[ray]'") from None
+    unreachable = why_unreachable(address) if address != "auto" else None
+    if unreachable is not None:
+        raise ConfigError(f"{key}={address!r}: cannot reach a Ray cluster there ({unreachable})")
+    try:
+        canonicalize_bootstrap_address_or_die(address)
+    except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError or others when it finds no cluster
+        raise ConfigError(f"{key}={address!r}: no running Ray cluster found ({str(exc).splitlines()[0]})") from None
+    refused = token_refused(address)
+    if refused is not None:
+        raise ConfigError(f"{key}={address!r}: the Ray cluster refused this machine ({refused}); {TOKEN_HELP}")
+
+
 def _sweeper_defaults(argv: list[str]) -> list[str]:
     """With ``hydra/sweeper=optuna``: maximize the score, and let a failed trial fail alone, unless told otherwise.
 
@@ -225,11 +243,11 @@ _failed_jobs: list[tuple[Path, str]] = []
 _validated: list[DictConfig] = []
 
 
-def _job_failed(run_dir: Path, message: str, code: int, own_directory: bool = True) -> float:
+def _job_failed(run_dir: Path, message: str, code: int, own_directory: bool = True) -> None:
     """A single run exits with ``code``; a sweep records the failure and goes on with its next job.
 
     ``own_directory``: False when the directory belongs to another run, which gets nothing written.
-    Returns the job's score for a sweeper: NaN, which Optuna records as a failed trial.
+    Returns no score, which Optuna's sweeper records as a failed trial (a NaN would end its study).
     """
     print(f"error: {message}", file=sys.stderr)
     if HydraConfig.get().mode != RunMode.MULTIRUN:
@@ -239,15 +257,15 @@ def _job_failed(run_dir: Path, message: str, code: int, own_directory: bool = Tr
     if own_directory and not summary.exists():  # failed before training began: say so where the job's files are
         run_dir.mkdir(parents=True, exist_ok=True)
         write_summary(run_dir, {"status": "failed", "finished": False, "error": message, "score": None})
-    return math.nan
+    return None
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
-def _job(cfg: DictConfig) -> float:
+def _job(cfg: DictConfig) -> float | None:
     """One job: train into Hydra's output directory and say where it is.
 
-    Returns the run's score (summary.json's ``score``; NaN for a failed job), the number a sweeper such as
-    Optuna optimizes.
+    Returns the run's score (summary.json's ``score``; None for a failed job or a run with no score), the
+    number a sweeper such as Optuna optimizes.
     """
     from asyncrl.api import train
     from asyncrl.runtime.runner import WorkerError
@@ -282,7 +300,7 @@ def _job(cfg: DictConfig) -> float:
     print(f"run directory: {run_dir}")
     if summary["status"] == "interrupted":
         sys.exit(130)
-    return math.nan if summary["score"] is None else float(summary["score"])
+    return None if summary["score"] is None else float(summary["score"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -297,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         store_configs()
         configs = preflight(argv)
         if _without_print_flags(argv) == argv:  # printing the config writes nothing
+            check_ray_launcher(argv)
             check_run_directories(argv, configs)
             _validated[:] = configs
     except ConfigError as exc:

@@ -45,9 +45,10 @@ def cluster() -> str:
     nodes.shutdown()
 
 
-def ray_run(cluster: str, run_dir: Path, *overrides: str, timeout: float = 300) -> subprocess.CompletedProcess:
+def ray_run(cluster: str, run_dir: Path, *overrides: str, timeout: float = 300,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return run_cli("runtime=ray", f"runtime.address={cluster}", "progress=off", *overrides,
-                   f"hydra.run.dir={run_dir}", timeout=timeout)
+                   f"hydra.run.dir={run_dir}", timeout=timeout, env=env)
 
 
 def records(run_dir: Path, kind: str) -> list[dict]:
@@ -256,3 +257,64 @@ def test_a_sweep_runs_on_the_cluster_through_hydras_ray_launcher(cluster: str, t
     assert proc.returncode == 0, proc.stderr
     seeds = sorted(json.loads((d / "summary.json").read_text())["seed"] for d in sweep.iterdir() if d.is_dir())
     assert seeds == [0, 1]
+
+
+# A local Ray instance with token authentication, as an owner starts one: ray.init writes the owner's token
+# to ~/.ray/auth_token. It runs until its stdin closes.
+TOKEN_HEAD = """
+import sys, ray
+ray.init(address="local", num_cpus=1, object_store_memory=int(sys.argv[1]), include_dashboard=False)
+print(ray.get_runtime_context().gcs_address, flush=True)
+sys.stdin.read()
+ray.shutdown()
+"""
+
+
+@pytest.fixture
+def token_cluster(tmp_path: Path) -> tuple[str, Path]:
+    """A cluster with RAY_AUTH_MODE=token; its address and its owner's home directory (which holds the token)."""
+    owner = tmp_path / "owner"
+    owner.mkdir()
+    head = subprocess.Popen([sys.executable, "-c", TOKEN_HEAD, str(STORE)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "HOME": str(owner), "RAY_AUTH_MODE": "token"})
+    address = head.stdout.readline().strip()
+    yield address, owner
+    head.stdin.close()
+    head.wait(timeout=60)
+
+
+def test_a_cluster_with_token_authentication_takes_only_machines_holding_its_token(token_cluster, tmp_path: Path):
+    from asyncrl.runtime.ray.driver import TOKEN_HELP
+
+    address, owner = token_cluster
+    token = (owner / ".ray" / "auth_token").read_text().strip()
+    stranger = {"HOME": str(tmp_path / "stranger")}  # a machine without the token
+    refused = "the Ray cluster refused this machine (Authentication token is missing or incorrect)"
+
+    proc = run_cli("runtime=ray", f"runtime.address={address}", f"hydra.run.dir={tmp_path / 'run'}", env=stranger,
+                   timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == f"error: runtime.address='{address}': {refused}; {TOKEN_HELP}"
+    assert not (tmp_path / "run" / "metrics.jsonl").exists()
+
+    sweep = tmp_path / "sweep"
+    proc = run_cli("-m", "hydra/launcher=ray_cluster", f"hydra.launcher.ray.init.address={address}", "seed=0,1",
+                   f"hydra.sweep.dir={sweep}", env=stranger, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == f"error: hydra.launcher.ray.init.address='{address}': {refused}; {TOKEN_HELP}"
+    assert not sweep.exists()
+
+    # Token mode with no token at all: Ray's own reason, in the same one line.
+    proc = run_cli("runtime=ray", f"runtime.address={address}", f"hydra.run.dir={tmp_path / 'run'}",
+                   env={**stranger, "RAY_AUTH_MODE": "token"}, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.strip().startswith(
+        f"error: runtime.address='{address}': the Ray cluster refused this machine (Token authentication is "
+        "enabled but no authentication token was found)"), proc.stderr
+
+    # Given the token (here in RAY_AUTH_TOKEN, as a secrets manager would), the same machine trains on it.
+    run_dir = tmp_path / "run"
+    proc = ray_run(address, run_dir, "workers=1", "total_steps=1500", "eval.episodes=1",
+                   env={**stranger, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "finished"

@@ -34,36 +34,50 @@ def test_a_sweep_runs_as_submitit_jobs(tmp_path: Path):
 
 
 def test_the_slurm_option_asks_for_a_cpu_per_worker():
-    proc = run_cli("--cfg", "hydra", "--resolve", "hydra/launcher=slurm", "hydra.launcher.partition=cpu", "workers=6",
-                   timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    launcher = yaml.safe_load(proc.stdout)["hydra"]["launcher"]
-    assert launcher["_target_"].endswith("SlurmLauncher")
-    assert (launcher["cpus_per_task"], launcher["nodes"], launcher["tasks_per_node"]) == (6, 1, 1)
-    assert launcher["partition"] == "cpu"
+    """Composed as Hydra composes a sweep (the launcher's settings resolve against the run's config)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from asyncrl.build import config_dir, register_configs
+    from asyncrl.registry import store_configs
+
+    register_configs()
+    store_configs()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        cfg = compose("config", overrides=["hydra/launcher=slurm", "hydra.launcher.partition=cpu", "workers=6"],
+                      return_hydra_config=True)
+    GlobalHydra.instance().clear()
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith("SlurmLauncher")
+    assert (launcher.cpus_per_task, launcher.nodes, launcher.tasks_per_node) == (6, 1, 1)
+    assert launcher.partition == "cpu"
 
 
 def test_an_optuna_study_maximizes_the_score_and_a_bad_sampled_value_fails_only_its_trial(tmp_path: Path):
-    """A grid over gamma (one valid value, one not) and two seeds: four trials, two refused in one line each."""
+    """Four trials sampled with a pinned seed over gamma (one valid value, one not): the bad ones refused in one line.
+
+    Optuna's random sampler with seed 1 draws gamma=1.5 for three trials and 0.99 for one, every time.
+    """
     sweep = tmp_path / "study"
-    proc = run_cli("-m", "hydra/sweeper=optuna", "hydra/sweeper/sampler=grid", "hydra.sweeper.n_trials=4",
-                   "algo.gamma=choice(0.99,1.5)", "seed=choice(0,1)", "workers=1", "total_steps=3000",
-                   "eval.episodes=2", "progress=off", f"hydra.sweep.dir={sweep}", timeout=300)
+    proc = run_cli("-m", "hydra/sweeper=optuna", "hydra/sweeper/sampler=random", "hydra.sweeper.sampler.seed=1",
+                   "hydra.sweeper.n_trials=4", "algo.gamma=choice(0.99,1.5)", "seed=choice(0,1)", "workers=1",
+                   "total_steps=3000", "eval.episodes=2", "progress=off", f"hydra.sweep.dir={sweep}", timeout=300)
     assert proc.returncode == 1  # the sweep went on past its failed trials, and says so at the end
     assert "Traceback" not in proc.stderr
-    refused = [line for line in proc.stderr.splitlines() if line.startswith("error: algo.gamma=1.5")]
-    assert refused == ["error: algo.gamma=1.5: must be in (0, 1]"] * 2
-    assert "error: 2 job(s) of the sweep failed" in proc.stderr
     runs = summaries(sweep)
     assert len(runs) == 4
     done = [r for r in runs.values() if r["status"] == "finished"]
-    assert sorted(r["seed"] for r in done) == [0, 1] and all(r["config"]["algo"]["gamma"] == 0.99 for r in done)
-    assert all(r["score"] == r["final_eval_return"] for r in done)  # the score: the final evaluation's mean
     failed = [r for r in runs.values() if r["status"] == "failed"]
-    assert len(failed) == 2 and all(r["score"] is None for r in failed)
+    assert len(done) == 1 and len(failed) == 3
+    assert all(r["config"]["algo"]["gamma"] == 0.99 for r in done)
+    assert all(r["score"] == r["final_eval_return"] for r in done)  # the score: the final evaluation's mean
+    assert all(r["score"] is None and r["error"] == "algo.gamma=1.5: must be in (0, 1]" for r in failed)
+    refused = [line for line in proc.stderr.splitlines() if line.startswith("error: algo.gamma=1.5")]
+    assert refused == ["error: algo.gamma=1.5: must be in (0, 1]"] * 3
+    assert "error: 3 job(s) of the sweep failed" in proc.stderr
     best = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
-    assert best["best_value"] == max(r["score"] for r in done)  # maximized: asyncrl sets the direction
-    assert best["best_params"]["algo.gamma"] == 0.99
+    assert best["best_value"] == done[0]["score"] and best["best_params"]["algo.gamma"] == 0.99
 
 
 def test_a_study_checks_what_every_trial_shares_before_it_starts(tmp_path: Path):

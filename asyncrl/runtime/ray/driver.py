@@ -10,12 +10,14 @@ evaluations, checkpoints and the summary read the global parameters.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import ray
@@ -38,7 +40,7 @@ POLL_S = 0.2  # between two rounds of collecting the groups' records
 MIRROR_S = 1.0  # between two refreshes of the driver's copy of the global state
 
 
-def _reachable(address: str) -> str | None:
+def why_unreachable(address: str) -> str | None:
     """None if HOST:PORT accepts a connection, else why not."""
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
@@ -47,6 +49,62 @@ def _reachable(address: str) -> str | None:
         socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as exc:
         return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+TOKEN_HELP = ("set RAY_AUTH_MODE=token and give this machine the cluster's token (~/.ray/auth_token, or "
+              "RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH)")
+
+
+def _auth_refusal(exc: Exception) -> str:
+    """Ray's reason for refusing a token, in its first sentence (the rest is a paragraph of advice)."""
+    text = str(exc).splitlines()[0].removeprefix("RPC error: ").removeprefix("InvalidAuthToken: ")
+    return text.split(". ")[0]
+
+
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Silence file descriptor 2, where Ray's C++ client logs a warning for every refused attempt."""
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def token_refused(address: str) -> str | None:
+    """Why the running cluster at ``address`` (``auto`` or HOST:PORT) refuses this machine's token, if it does.
+
+    Asked of the cluster's GCS before ``ray.init``, which on a refused token retries for 20 s and logs a
+    warning each second before giving up with a connection error that does not say why. The token is looked
+    up as ``ray.init`` looks it up (Ray's own private helpers, pinned with the ``ray`` extra).
+    """
+    try:
+        from ray._private.authentication.authentication_token_setup import (
+            ensure_token_if_auth_enabled,
+            maybe_enable_token_auth_if_token_available,
+        )
+        from ray._private.services import canonicalize_bootstrap_address_or_die
+        from ray._raylet import GcsClient
+    except ImportError:  # a Ray from before token authentication (2.52)
+        return None
+
+    if address == "auto":  # ray.init turns token mode on for a cluster it finds itself, if a token is at hand
+        maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    try:
+        ensure_token_if_auth_enabled(None, create_token_if_missing=False)
+    except (ray.exceptions.AuthenticationError, RuntimeError) as exc:  # token mode without a token
+        return _auth_refusal(exc)
+    try:
+        with _stderr_silenced():
+            GcsClient(address=canonicalize_bootstrap_address_or_die(address))
+    except ray.exceptions.AuthenticationError as exc:
+        return _auth_refusal(exc)
+    except Exception:  # no cluster there, say: ray.init reports it
+        return None
     return None
 
 
@@ -66,20 +124,23 @@ class RayCluster:
         rt, workers = parts.config.runtime, parts.config.workers
         address = rt.address
         if address not in (None, "auto"):
-            reason = _reachable(address)
+            reason = why_unreachable(address)
             if reason is not None:
                 raise ConfigError(f"runtime.address={address!r}: cannot reach a Ray cluster there ({reason})")
         local = {"object_store_memory": rt.object_store_mb * 2**20, "include_dashboard": False} if address is None \
             else {}
         owned = not ray.is_initialized()
+        refused = token_refused(address) if owned and address is not None else None
+        if refused is not None:
+            raise ConfigError(f"runtime.address={address!r}: the Ray cluster refused this machine ({refused}); "
+                              f"{TOKEN_HELP}")
         try:
             if owned:
                 ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR, configure_logging=True,
                          namespace="asyncrl", **local)
         except ray.exceptions.AuthenticationError as exc:
-            raise ConfigError(f"runtime.address={address!r}: the Ray cluster refused this machine's token "
-                              f"({str(exc).splitlines()[0]}); set RAY_AUTH_MODE=token and give this machine the "
-                              "cluster's token (~/.ray/auth_token or RAY_AUTH_TOKEN)") from None
+            raise ConfigError(f"runtime.address={address!r}: the Ray cluster refused this machine "
+                              f"({_auth_refusal(exc)}); {TOKEN_HELP}") from None
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise ConfigError(f"runtime.address={address!r}: cannot connect to a Ray cluster "
                               f"({str(exc).splitlines()[0]})") from None
