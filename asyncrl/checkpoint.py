@@ -98,7 +98,7 @@ def _logger_keys(override: str) -> list[str]:
     names = [name.strip() for name in value.strip("[]").split(",") if name.strip()]
     for name in names:
         if name not in ("none", *trackers):
-            raise ConfigError(f"logger={value}: no logger {name!r} (none, {', '.join(trackers)})")
+            raise ConfigError(f"logger={name!r}: no such option; one of {', '.join(sorted(('none', *trackers)))}")
     return [f"logger.{tracker}={str(tracker in names).lower()}" for tracker in trackers]
 
 

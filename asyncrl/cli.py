@@ -78,7 +78,7 @@ def help_text() -> str:
         f"  {APP} --cfg job [KEY=VALUE ...]   print the composed config without training",
         f"  {APP} --hydra-help               Hydra's own flags",
         "",
-        "Python: asyncrl.make_config(...), asyncrl.train(cfg), asyncrl.Agent.load(run_dir) (docs/api.md).",
+        "Python: asyncrl.make_config(...), asyncrl.train(cfg), asyncrl.Agent.load(run_dir); see help(asyncrl).",
     ]
     return "\n".join(lines)
 
