@@ -8,7 +8,7 @@ ARGS   ?=
 .PHONY: setup train test test-slow lint clean docs-config bench-cartpole-solve bench-cartpole-speed \
 	bench-cartpole-grid bench-cartpole-robustness bench-cartpole-scaling bench-cartpole bench-throughput \
 	bench-pong-a3c bench-pong-algos bench-cartpole-lstm bench-breakout-a3c bench-breakout-scaling bench-ray \
-	bench-atari-hour bench-pong-probe atari-hour-figures bench-small-tasks bench-learning-claims \
+	bench-atari-hour bench-pong-probe bench-pong-health atari-hour-figures bench-small-tasks bench-learning-claims \
 	bench-cartpole-lr-search
 
 setup: $(STAMP)
@@ -215,6 +215,19 @@ bench-pong-probe: $(STAMP)
 	  stop_when_solved=false eval.episodes=2 progress=off $(CHANGE) hydra.run.dir=$(BENCH)/pong-probes/$(NAME)
 	$(PY) benchmarks/keep_run.py $(BENCH)/pong-probes/$(NAME) $(PROBES)/$(NAME)
 	$(PY) -m asyncrl.analysis.takeoff $(PROBES) --level -20 --out $(BENCH)/pong-probes.md
+
+# A health probe: HEALTH_S (150) seconds of A3C on Pong as above, then how much of the network still works: the
+# share of each ReLU layer's units that fire on the agent's own play, and whether the value and the policy differ
+# from state to state (benchmarks/dead_units.py); kept in benchmarks/results/pong-health/NAME with that report.
+#   make bench-pong-health NAME=clip10 CHANGE=optim.grad_clip=10
+HEALTH_S ?= 150
+HEALTH := benchmarks/results/pong-health
+bench-pong-health: $(STAMP)
+	@test -n "$(NAME)" || { echo "bench-pong-health: give NAME= (and CHANGE=)"; exit 1; }
+	$(PY) -m asyncrl algo=a3c env=pong workers=2 total_steps=100000000 time_limit_s=$(HEALTH_S) \
+	  stop_when_solved=false eval.episodes=0 progress=off $(CHANGE) hydra.run.dir=$(BENCH)/pong-health/$(NAME)
+	$(PY) benchmarks/keep_run.py $(BENCH)/pong-health/$(NAME) $(HEALTH)/$(NAME)
+	$(PY) benchmarks/dead_units.py $(BENCH)/pong-health/$(NAME) | tee $(HEALTH)/$(NAME)/dead_units.md
 
 # The kept hours: score against wall time and frames, one panel per game (the paper's Figure 1 layout),
 # and the mean of the last 100 games at 15, 30 and 60 minutes beside the one-hour anchors.

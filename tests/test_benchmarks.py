@@ -13,8 +13,10 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 import yaml
 
+import asyncrl
 from asyncrl.analysis import robustness, scaling
 from asyncrl.analysis.curves import draw_panel
 from asyncrl.analysis.runs import find_runs, load_episodes, load_run, shared_description
@@ -348,3 +350,23 @@ def test_a_grouping_key_no_run_has_is_one_line(tmp_path: Path, script: str, args
     assert proc.returncode == 2 and proc.stderr.strip() == (
         f"{script}: error: {key}: no run has this key (config keys such as algo.name, optim.lr, workers; "
         f"or optim_variant)")
+
+
+def test_dead_units_reports_each_relu_layer_and_sees_one_killed(tmp_path: Path):
+    """A short CartPole run with ReLU layers reads as alive; with the first layer's biases set far below zero, its
+    checkpoint reads as that layer dead, and the value as the same in every state."""
+    cfg = asyncrl.make_config("runtime=threads", workers=1, total_steps=1000, stop_when_solved=False, progress="off",
+                              eval={"episodes": 0}, model={"activation": "relu"})
+    asyncrl.train(cfg, tmp_path / "run")
+    rows = table_rows(run_script("dead_units.py", tmp_path / "run", "--observations", "200").stdout)
+    assert [row[:2] for row in rows] == [["body.2", "64"], ["body.4", "64"]]
+    assert all(float(row[2].rstrip("%")) > 50 for row in rows)
+
+    ckpt = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    ckpt["model"]["body.1.bias"].fill_(-1e6)
+    torch.save(ckpt, tmp_path / "run" / "checkpoint.pt")
+    out = run_script("dead_units.py", tmp_path / "run", "--observations", "200").stdout
+    first, second = table_rows(out)
+    assert first[2:] == ["0.0%", "0.0%"]
+    assert second[2] == second[3]  # a constant input: each unit fires on every observation or on none
+    assert "standard deviation across observations 0.0000" in out.splitlines()[-2]
