@@ -224,7 +224,7 @@ class RunParts:
         clock = None
         if optim.anneal_over == "budget" and self.deadline is not None and origin is not None:
             clock = (origin, self.deadline)
-        return LinearDecay(self.lr, self.config.total_steps, optim.anneal_lr, clock)
+        return LinearDecay(self.lr, self.config.total_steps, optim.anneal_lr, clock, optim.warmup_steps)
 
     @property
     def target_interval(self) -> int | None:

@@ -205,6 +205,8 @@ class OptimConfig(Schema):
     # with K segments at once, a K-times larger batch.
     lr_scaling: str = "none"
     grad_clip: float | None = 40.0  # each update's gradient norm is clipped to this (null: no clipping)
+    # The lr rises linearly from 0 over this many global steps before the schedule above (0: none, the paper).
+    warmup_steps: int = 0
 
     def check(self) -> None:
         require_choice(self.name, "name", OPTIMIZERS)
@@ -216,6 +218,7 @@ class OptimConfig(Schema):
         require_choice(self.lr_scaling, "lr_scaling", LR_SCALINGS)
         require(0.0 <= self.alpha < 1.0, "alpha", "must be in [0, 1)", self.alpha)
         require(self.eps > 0, "eps", "must be > 0", self.eps)
+        require(self.warmup_steps >= 0, "warmup_steps", "must be >= 0", self.warmup_steps)
         if self.grad_clip is not None:
             require(self.grad_clip > 0, "grad_clip", "must be > 0 or null", self.grad_clip)
 

@@ -30,6 +30,7 @@ BAD_INPUTS = [
     ("profile=turbo", "profile"),
     ("optim.anneal_over=forever", "optim.anneal_over"),
     ("optim.lr_scaling=cubic", "optim.lr_scaling"),
+    ("optim.warmup_steps=-1", "optim.warmup_steps"),
     ("model.activation=gelu", "model.activation"),
     ("env.solved_window=0", "env.solved_window"),
     ("logger=mlflow", "logger"),

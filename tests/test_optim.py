@@ -3,6 +3,8 @@
 import pytest
 import torch
 
+import asyncrl
+from asyncrl.build import build_run
 from asyncrl.optim import LinearDecay, MomentumSGD, RMSProp, build_optimizer, shared_statistics
 from asyncrl.runtime.shared import CTX
 
@@ -48,6 +50,23 @@ def test_lr_anneals_linearly_to_zero_on_the_global_step():
     assert schedule(1000) == 0.0
     assert schedule(2000) == 0.0
     assert LinearDecay(1e-3, 1000, anneal=False)(900) == pytest.approx(1e-3)
+
+
+def test_lr_warms_up_from_zero_then_follows_the_paper_schedule():
+    schedule = LinearDecay(1e-3, 1000, warmup_steps=200)
+    assert schedule(0) == 0.0
+    assert schedule(50) == pytest.approx(1e-3 * 0.25 * 0.95)  # a quarter of the way up, 5% annealed
+    assert schedule(200) == pytest.approx(1e-3 * 0.8)
+    assert schedule(600) == pytest.approx(LinearDecay(1e-3, 1000)(600))  # after the warm-up: as without one
+    assert LinearDecay(1e-3, 1000, anneal=False, warmup_steps=200)(100) == pytest.approx(0.5e-3)
+
+
+def test_the_configured_warmup_reaches_the_workers_schedule():
+    cfg = asyncrl.make_config("env=cartpole", "optim.warmup_steps=500", "optim.lr=1e-3", "optim.lr_scaling=none",
+                              total_steps=10_000)
+    schedule = build_run(cfg).lr_schedule()
+    assert schedule(250) == pytest.approx(1e-3 * 0.5 * 0.975)
+    assert build_run(asyncrl.make_config("env=cartpole")).lr_schedule().warmup_steps == 0  # the paper: none
 
 
 class Cfg:
