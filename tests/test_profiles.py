@@ -25,7 +25,8 @@ BEFORE = json.loads((Path(__file__).parent / "data" / "paper_defaults_atari.json
 def without_new_keys(config: dict) -> dict:
     """The config less what profiles added and what the evaluation protocol changed (``eval``, tested apart)."""
     config = {k: v for k, v in config.items() if k not in ("profile", "eval")}
-    config["optim"] = {k: v for k, v in config["optim"].items() if k not in ("lr_scaling", "anneal_over", "warmup_steps")}
+    added = ("lr_scaling", "anneal_over", "warmup_steps")
+    config["optim"] = {k: v for k, v in config["optim"].items() if k not in added}
     return config
 
 
