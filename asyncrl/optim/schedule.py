@@ -19,6 +19,8 @@ class LinearDecay:
     raises the lr linearly from 0 over the first global steps (not in the
     paper): the early updates, made while the value is still learning the
     reward's scale, are the ones that can silence a network's first layers.
+    On Pong at the default lr it delayed that, to the warm-up's end, rather
+    than prevented it (docs/results.md).
     """
 
     lr0: float
